@@ -1,0 +1,254 @@
+"""Load generators for `make bench`: wrk (Debian) at saturation, and a stdlib asyncio driver.
+
+wrk measures the maximum throughput. It cannot hold a fixed rate, so latency at about half of
+that throughput comes from the asyncio driver below, which sends on a fixed schedule (open
+loop) and times each request from when it was due, so a slow server cannot hide its queue
+(no coordinated omission). Without wrk, the asyncio driver also does the saturation runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+LUA_REPORT = Path(__file__).resolve().parent / "report.lua"
+MAX_OPEN_CONNECTIONS = 64
+REQUEST_TIMEOUT = 30.0
+
+
+def ensure_wrk() -> str | None:
+    """The path of wrk, installing Debian's package when missing and allowed; None to fall back."""
+    found = shutil.which("wrk")
+    if found or os.environ.get("BENCH_NO_INSTALL") or not shutil.which("apt-get") or os.geteuid() != 0:
+        return found
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": False}
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], env=env, **quiet).returncode != 0:  # noqa: S607
+        subprocess.run(["apt-get", "update", "-q"], env=env, **quiet)  # noqa: S607
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], env=env, **quiet)  # noqa: S607
+    return shutil.which("wrk")
+
+
+def _summary(latencies: list[float], requests: int, seconds: float, nbytes: int, errors: int) -> dict:
+    result = {
+        "requests": requests,
+        "seconds": round(seconds, 3),
+        "rps": round(requests / seconds, 1) if seconds else 0.0,
+        "mb_per_s": round(nbytes / seconds / 1e6, 2) if seconds else 0.0,
+        "bytes": nbytes,
+        "errors": errors,
+    }
+    if latencies:
+        ordered = sorted(latencies)
+
+        def percentile(p):
+            return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000, 2)
+
+        result |= {
+            "p50_ms": percentile(50),
+            "p95_ms": percentile(95),
+            "p99_ms": percentile(99),
+            "mean_ms": round(statistics.fmean(ordered) * 1000, 2),
+        }
+    return result
+
+
+def wrk_saturate(wrk: str, url: str, *, seconds: float, connections: int = 8) -> dict:
+    """The maximum throughput of one URL: wrk with a few keep-alive connections for `seconds`."""
+    command = [
+        wrk,
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA_REPORT),
+        url,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    line = next(line for line in output.splitlines() if line.startswith("BENCH_JSON "))
+    raw = json.loads(line.removeprefix("BENCH_JSON "))
+    seconds_run = raw["duration_us"] / 1e6
+    return {
+        "requests": raw["requests"],
+        "seconds": round(seconds_run, 3),
+        "rps": round(raw["requests"] / seconds_run, 1),
+        "mb_per_s": round(raw["bytes"] / seconds_run / 1e6, 2),
+        "bytes": raw["bytes"],
+        "errors": raw["non_2xx_3xx"] + raw["socket_errors"],
+        "p50_ms": raw["p50_us"] / 1000,
+        "p95_ms": raw["p95_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "mean_ms": round(raw["mean_us"] / 1000, 2),
+    }
+
+
+class _Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.reader, self.writer = reader, writer
+
+    def close(self):
+        self.writer.close()
+
+
+async def _get(host: str, port: int, target: str, connection: _Connection | None):
+    """One HTTP/1.1 GET; returns (status, body bytes, the connection if it may be reused)."""
+    if connection is None:
+        connection = _Connection(*await asyncio.open_connection(host, port))
+    connection.writer.write(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+    head = await connection.reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip().lower()
+    size = 0
+    reusable = headers.get("connection") != "close"
+    if "content-length" in headers:
+        size = len(await connection.reader.readexactly(int(headers["content-length"])))
+    elif headers.get("transfer-encoding") == "chunked":
+        while True:
+            chunk_size = int((await connection.reader.readline()).split(b";")[0].strip(), 16)
+            if chunk_size == 0:
+                await connection.reader.readline()
+                break
+            size += len(await connection.reader.readexactly(chunk_size + 2)) - 2
+    else:
+        size = len(await connection.reader.read())
+        reusable = False
+    if not reusable:
+        connection.close()
+        connection = None
+    return status, size, connection
+
+
+async def _run(url: str, *, seconds: float, rate: float | None, connections: int) -> dict:
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port or 80
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    loop = asyncio.get_running_loop()
+    idle: list[_Connection] = []
+    latencies: list[float] = []
+    counters = {"bytes": 0, "errors": 0}
+    slots = asyncio.Semaphore(MAX_OPEN_CONNECTIONS if rate else connections)
+
+    async def one(due: float):
+        async with slots:
+            connection = idle.pop() if idle else None
+            try:
+                try:
+                    status, size, connection = await asyncio.wait_for(
+                        _get(host, port, target, connection), REQUEST_TIMEOUT
+                    )
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    # A kept-alive connection the server had closed: once more on a new one.
+                    status, size, connection = await asyncio.wait_for(
+                        _get(host, port, target, None), REQUEST_TIMEOUT
+                    )
+            except TimeoutError:
+                status, size, connection = 599, 0, None
+            latencies.append(loop.time() - due)
+            counters["bytes"] += size
+            counters["errors"] += status >= 400
+            if connection is not None:
+                idle.append(connection)
+
+    start = loop.time()
+    if rate:
+        tasks = []
+        for number in range(int(rate * seconds)):
+            due = start + number / rate
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            tasks.append(asyncio.create_task(one(due)))
+        await asyncio.gather(*tasks)
+    else:
+
+        async def closed_loop():
+            while loop.time() - start < seconds:
+                await one(loop.time())
+
+        await asyncio.gather(*(closed_loop() for _ in range(connections)))
+    elapsed = loop.time() - start
+    for connection in idle:
+        connection.close()
+    return _summary(latencies, len(latencies), elapsed, counters["bytes"], counters["errors"])
+
+
+def _in_own_loop(coroutine):
+    """asyncio.run, in a thread of its own when this thread already runs an event loop (Playwright's, in tests)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
+
+
+def python_fixed_rate(url: str, *, rate: float, seconds: float) -> dict:
+    """Latency at a fixed request rate (open loop), measured from each request's due time."""
+    result = _in_own_loop(_run(url, seconds=seconds, rate=rate, connections=0))
+    return result | {"target_rps": round(rate, 1)}
+
+
+def python_saturate(url: str, *, seconds: float, connections: int = 8) -> dict:
+    """The fallback when wrk is missing: closed-loop requests on `connections` connections."""
+    return _in_own_loop(_run(url, seconds=seconds, rate=None, connections=connections))
+
+
+def fetch_streamed(url: str, *, max_seconds: float | None = None) -> dict:
+    """Download a response in 1 MiB reads: status, bytes, seconds, MB/s and time to the first byte.
+
+    With `max_seconds`, stop reading after that long (`complete` is then false): the rate of a
+    streamed download is the same over its first minute as over the whole of it.
+    """
+    import http.client
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+    start = time.perf_counter()
+    connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+    response = connection.getresponse()
+    first_byte = None
+    size = 0
+    complete = True
+    while chunk := response.read1(1 << 20):
+        if first_byte is None:
+            first_byte = time.perf_counter() - start
+        size += len(chunk)
+        if max_seconds is not None and time.perf_counter() - start > max_seconds:
+            complete = False
+            break
+    seconds = time.perf_counter() - start
+    connection.close()
+    return {
+        "status": response.status,
+        "complete": complete,
+        "bytes": size,
+        "seconds": round(seconds, 3),
+        "mb_per_s": round(size / seconds / 1e6, 2) if seconds else 0.0,
+        "first_byte_ms": round((first_byte or seconds) * 1000, 1),
+    }
+
+
+def status_of(url: str) -> tuple[int, bytes]:
+    """The status and body of one GET (for the 'is this workload available' check and the cursor walk)."""
+    import http.client
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body

@@ -1,0 +1,238 @@
+"""The fault test: restart PostgreSQL in the middle of a load run; no request may fail with a 500.
+
+    python -m bench.fault --seconds 20 --restart-at 5     # alone (`make faulttest`)
+
+gunicorn serves the portal on loopback while bench/load.py's driver sends the mixed requests at a
+fixed rate (open loop, so requests keep arriving through the outage). After `restart_at` seconds
+the database server the bench uses is restarted:
+
+- the embedded server (no DATABASE_URL): `pg_ctl restart -m fast`, as the server's own user;
+- a DATABASE_URL server: the shell command in FAULT_RESTART_COMMAND (for example
+  `sudo systemctl restart postgresql`); without one, the bench database's connections are
+  terminated (`pg_terminate_backend`), which a server restart also does to every client.
+
+It passes when no request at all got a 500 (or any 5xx other than 503), every failure during the
+outage was a 503 with Retry-After's meaning, and every request sent from `grace` seconds after
+the server was back succeeded (2xx/3xx): the portal recovered by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+
+from bench import load
+
+DEFAULT_SECONDS = 20.0
+DEFAULT_RESTART_AT = 5.0
+DEFAULT_RATE = 4.0
+# After the server is back, a request sent later than this must succeed.
+DEFAULT_GRACE = 3.0
+
+
+def restart_database(database_url: str) -> str:
+    """Restart the server the bench database lives on; returns what was done."""
+    command = os.environ.get("FAULT_RESTART_COMMAND")
+    if command:
+        subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)  # noqa: S602
+        return f"ran FAULT_RESTART_COMMAND ({command})"
+    from mmip_portal import devdb
+
+    if os.environ.get("DATABASE_URL_IS_EXTERNAL"):
+        return terminate_backends(database_url)
+    server = devdb._server()
+    pg_ctl = server.bin_path / "pg_ctl"
+    arguments = [
+        str(pg_ctl),
+        "-w",
+        "-D",
+        str(devdb.PGDATA),
+        "-l",
+        str(devdb.PGDATA / "log"),
+        "restart",
+        "-m",
+        "fast",
+    ]
+    if server.system_user:
+        # As root the embedded server runs as its own unprivileged user; so must pg_ctl.
+        arguments = ["su", server.system_user, "-s", "/bin/sh", "-c", shlex.join(arguments)]
+    subprocess.run(arguments, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    return "pg_ctl restart -m fast (the embedded server)"
+
+
+def terminate_backends(database_url: str) -> str:
+    """Drop every other connection to the bench database, as a restart does to its clients."""
+    import psycopg2
+
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            (count,) = cursor.fetchone()
+    finally:
+        conn.close()
+    return f"pg_terminate_backend of the bench database's {count} other connection(s)"
+
+
+def judge(records, *, down_at: float, back_at: float, grace: float) -> dict:
+    """Sort the run's requests into before, during and after the outage, and say whether it passed."""
+    # A request still in flight when the server went down belongs to the outage.
+    before = [r for r in records if r[1] < down_at]
+    after = [r for r in records if r[0] >= back_at + grace]
+    during = [r for r in records if r[1] >= down_at and r[0] < back_at + grace]
+
+    def statuses(part):
+        return {str(status): count for status, count in sorted(Counter(r[2] for r in part).items())}
+
+    server_errors = [r for r in records if r[2] >= 500 and r[2] != 503]
+    unexpected_during = [r for r in during if load.is_error(r[2]) and r[2] != 503]
+    failed_after = [r for r in after if load.is_error(r[2])]
+    failed_before = [r for r in before if load.is_error(r[2])]
+    last_503 = max((r[0] for r in records if r[2] == 503), default=None)
+    first_ok_after = min((r[0] for r in records if r[0] >= back_at and not load.is_error(r[2])), default=None)
+    problems = []
+    if server_errors:
+        problems.append(f"{len(server_errors)} request(s) failed with a 5xx other than 503")
+    if unexpected_during:
+        problems.append(
+            f"{len(unexpected_during)} request(s) during the outage failed with a status other than 503"
+        )
+    if failed_after:
+        problems.append(f"{len(failed_after)} request(s) sent {grace:g} s after the database was back failed")
+    if failed_before:
+        problems.append(f"{len(failed_before)} request(s) failed before the fault")
+    if not after:
+        problems.append("no request was sent after the recovery window: lengthen the run")
+    return {
+        "down_at_s": round(down_at, 2),
+        "back_at_s": round(back_at, 2),
+        "outage_s": round(back_at - down_at, 2),
+        "grace_s": grace,
+        "before": {"requests": len(before), "statuses": statuses(before)},
+        "during": {"requests": len(during), "statuses": statuses(during)},
+        "after": {"requests": len(after), "statuses": statuses(after)},
+        "server_errors": len(server_errors),
+        "last_503_s": round(last_503, 2) if last_503 is not None else None,
+        "first_success_after_restart_s": round(first_ok_after, 2) if first_ok_after is not None else None,
+        "problems": problems,
+        "passed": not problems,
+    }
+
+
+def measure(
+    base: str,
+    context: dict[str, str],
+    *,
+    database_url: str,
+    seconds: float = DEFAULT_SECONDS,
+    restart_at: float = DEFAULT_RESTART_AT,
+    rate: float = DEFAULT_RATE,
+    grace: float = DEFAULT_GRACE,
+    fault=None,
+) -> dict:
+    """Load at `rate` requests/s for `seconds`, with `fault()` (a database restart) at `restart_at`."""
+    fault = fault or (lambda: restart_database(database_url))
+    paths = load.mix_paths(context)
+    key, pk = load.create_api_key()
+    timeline = {}
+    started = time.monotonic()
+
+    def inject():
+        time.sleep(restart_at)
+        timeline["down_at"] = time.monotonic() - started
+        try:
+            timeline["action"] = fault()
+        except Exception as error:  # noqa: BLE001 - reported as the result, the load run goes on
+            timeline["action"] = f"the fault could not be injected: {error}"
+        timeline["back_at"] = time.monotonic() - started
+
+    injector = threading.Thread(target=inject)
+    try:
+        injector.start()
+        records = load.drive(base, paths, seconds=seconds, rate=rate, api_key=key, origin=started)
+        injector.join()
+    finally:
+        # The key's own connection may have been one the fault dropped.
+        from django.db import connection
+
+        connection.close()
+        load.delete_api_key(pk)
+    result = judge(records, down_at=timeline["down_at"], back_at=timeline["back_at"], grace=grace)
+    if timeline["action"].startswith("the fault could not"):
+        result["problems"].append(timeline["action"])
+        result["passed"] = False
+    return {"fault": timeline["action"], "seconds": seconds, "rate": rate, "requests": len(records)} | result
+
+
+def markdown_lines(result: dict) -> list[str]:
+    def cell(part):
+        return ", ".join(f"{count} × {status}" for status, count in part["statuses"].items()) or "none"
+
+    lines = [
+        "",
+        "### Fault test: PostgreSQL restarted under load",
+        "",
+        f"{result['requests']:,} mixed requests at {result['rate']:g}/s over {result['seconds']:g} s; at "
+        f"{result['down_at_s']:g} s: {result['fault']}; the database answered again at "
+        f"{result['back_at_s']:g} s (outage {result['outage_s']:g} s). Every request sent from "
+        f"{result['grace_s']:g} s after that must succeed.",
+        "",
+        "| phase | requests | statuses |",
+        "|---|---|---|",
+        f"| before | {result['before']['requests']} | {cell(result['before'])} |",
+        f"| outage and {result['grace_s']:g} s after | {result['during']['requests']} | {cell(result['during'])} |",
+        f"| after | {result['after']['requests']} | {cell(result['after'])} |",
+        "",
+        f"5xx other than 503: {result['server_errors']}. Last 503 at {result['last_503_s']} s; first success "
+        f"after the restart at {result['first_success_after_restart_s']} s.",
+        "",
+    ]
+    if result["passed"]:
+        lines.append("**Passed**: no 500, 503s only during the outage, every request after it succeeded.")
+    else:
+        lines.append("**Failed**: " + "; ".join(result["problems"]) + ".")
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="The fault test (docs/performance.md).")
+    parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS)
+    parser.add_argument("--restart-at", type=float, default=DEFAULT_RESTART_AT)
+    parser.add_argument("--rate", type=float, default=DEFAULT_RATE, help="requests per second sent")
+    parser.add_argument("--grace", type=float, default=DEFAULT_GRACE)
+    parser.add_argument("--sites", type=int, default=10_000, help="generated sites in the bench database")
+    parser.add_argument("--port", type=int, default=8108)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    args = parser.parse_args(argv)
+    from bench.run import Server
+
+    if os.environ.get("DATABASE_URL") or os.environ.get("BENCH_DATABASE_URL"):
+        os.environ["DATABASE_URL_IS_EXTERNAL"] = "1"
+    database_url, context = load.prepare(sites=args.sites)
+    with Server(port=args.port, workers=args.workers, database_url=database_url) as server:
+        result = measure(
+            server.base,
+            context,
+            database_url=database_url,
+            seconds=args.seconds,
+            restart_at=args.restart_at,
+            rate=args.rate,
+            grace=args.grace,
+        )
+    result["sites"] = args.sites
+    load.write("fault", result, markdown_lines(result))
+    return 0 if result["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

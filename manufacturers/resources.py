@@ -1,0 +1,129 @@
+"""django-import-export resources: the admin's spreadsheet upload, preview and export.
+
+They only adapt: the import runs `sites_import_rows` (the service the `import_sites` command
+also calls) and the export `sites_export_dataset`, so admin, command and tests share one
+set of rules, one transaction and one row-numbered error report.
+"""
+
+import csv
+import io
+
+import tablib
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from import_export import fields, resources
+from import_export.formats import base_formats
+from import_export.results import Result, RowResult
+
+from .importing import EXPORT_COLUMNS, rows_from_dataset, sites_export_dataset
+from .models import Site
+from .services import ImportReport, SitesImportError, sites_import_rows
+
+
+class SpreadsheetCSV(base_formats.CSV):
+    """CSV that keeps blank lines as empty rows, so row numbers match what a spreadsheet shows."""
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            in_stream = in_stream.decode("utf-8-sig")
+        records = list(csv.reader(io.StringIO(in_stream.lstrip("\ufeff"))))
+        dataset = tablib.Dataset()
+        if not records:
+            return dataset
+        dataset.headers = records[0]
+        width = len(records[0])
+        for record in records[1:]:
+            dataset.append((record + [""] * width)[:width])
+        return dataset
+
+
+SPREADSHEET_FORMATS = [SpreadsheetCSV, base_formats.XLSX]
+
+ACTION_IMPORT_TYPES = {
+    "created": RowResult.IMPORT_TYPE_NEW,
+    "updated": RowResult.IMPORT_TYPE_UPDATE,
+    "unchanged": RowResult.IMPORT_TYPE_SKIP,
+}
+
+
+class SheetResult(Result):
+    """django-import-export's Result, carrying our ImportReport for the preview template."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__()
+        self.report = report
+        self.diff_headers = ["row", "column", "problem"]
+        for error in report.errors:
+            self.append_invalid_row(
+                error.row,
+                {"row": error.row, "column": error.column, "problem": error.message},
+                ValidationError({error.column or NON_FIELD_ERRORS: [error.message]}),
+            )
+            self.totals[RowResult.IMPORT_TYPE_INVALID] += 1
+        for row in report.rows:
+            row_result = RowResult()
+            row_result.import_type = ACTION_IMPORT_TYPES[row.action]
+            row_result.object_id = row.site_pk
+            row_result.object_repr = row.label
+            row_result.diff = [row.row, row.label, "; ".join(row.changes)]
+            self.append_row_result(row_result)
+            self.totals[row_result.import_type] += 1
+        self.total_rows = len(report.rows) + len({error.row for error in report.errors})
+
+
+class SiteSheetResource(resources.ModelResource):
+    """Sites in the landscape spreadsheet's columns (see manufacturers/importing.py)."""
+
+    # Declared so the admin's import page lists the columns; the rows themselves go to the service.
+    organisation = fields.Field(column_name="organisation")
+    organisation_type = fields.Field(column_name="organisation_type")
+    site_name = fields.Field(column_name="site_name")
+    town = fields.Field(column_name="town")
+    postcode_district = fields.Field(column_name="postcode_district")
+    region = fields.Field(column_name="region")
+    latitude = fields.Field(column_name="latitude")
+    longitude = fields.Field(column_name="longitude")
+    capabilities = fields.Field(column_name="capabilities")
+    technologies = fields.Field(column_name="technologies")
+    licence_types = fields.Field(column_name="licence_types")
+    licence_basis = fields.Field(column_name="licence_basis")
+    website = fields.Field(column_name="website")
+    source = fields.Field(column_name="source")
+    confidence = fields.Field(column_name="confidence")
+    slug = fields.Field(column_name="slug")
+    companies_house_number = fields.Field(column_name="companies_house_number")
+    status = fields.Field(column_name="status")
+
+    class Meta:
+        name = "Sites (landscape spreadsheet)"
+        model = Site
+        fields = EXPORT_COLUMNS  # the declared columns only, never the model's own fields
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
+        try:
+            report = sites_import_rows(
+                rows_from_dataset(dataset),
+                dry_run=dry_run,
+                by=kwargs.get("user"),
+                source_name=kwargs.get("file_name") or "",
+            )
+        except SitesImportError as refused:
+            if raise_errors:
+                raise
+            report = refused.report or ImportReport(errors=refused.errors)
+        return SheetResult(report)
+
+    def export(self, queryset=None, **kwargs):
+        return sites_export_dataset(Site.objects.all() if queryset is None else queryset)
+
+
+class OrganisationSheetResource(SiteSheetResource):
+    """The sites of the chosen organisations, in the same columns: export only."""
+
+    class Meta:
+        name = "Sites of these organisations (landscape spreadsheet)"
+        model = Site
+        fields = EXPORT_COLUMNS
+
+    def export(self, queryset=None, **kwargs):
+        sites = Site.objects.all() if queryset is None else Site.objects.filter(organisation__in=queryset)
+        return sites_export_dataset(sites)

@@ -1,0 +1,302 @@
+"""Every write to organisations and sites: the admin, imports, commands and the API call these."""
+
+import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import quality
+from .models import Correction, Organisation, OrganisationKind, Site
+
+# The `organisation_type` values of the landscape spreadsheet (fixtures/sites.csv).
+ORGANISATION_KIND_LABELS = {
+    "large pharma": OrganisationKind.LARGE_PHARMA,
+    "cdmo": OrganisationKind.CDMO,
+    "biotech": OrganisationKind.BIOTECH,
+    "generic manufacturer": OrganisationKind.GENERIC,
+    "nhs": OrganisationKind.NHS,
+    "academic/catapult": OrganisationKind.ACADEMIC_CATAPULT,
+    "academic or catapult": OrganisationKind.ACADEMIC_CATAPULT,
+    "other": OrganisationKind.OTHER,
+}
+# How an export names each kind: the spreadsheet's own words, which the import reads back.
+ORGANISATION_KIND_EXPORT_LABELS = {
+    OrganisationKind.LARGE_PHARMA: "large pharma",
+    OrganisationKind.CDMO: "CDMO",
+    OrganisationKind.BIOTECH: "biotech",
+    OrganisationKind.GENERIC: "generic manufacturer",
+    OrganisationKind.NHS: "NHS",
+    OrganisationKind.ACADEMIC_CATAPULT: "academic/catapult",
+    OrganisationKind.OTHER: "other",
+}
+
+# simple_history's change-reason column holds 100 characters.
+HISTORY_REASON_LENGTH = 100
+
+
+def _short_name(name: str) -> str:
+    # "Stockport NHS FT (Stockport Pharmaceuticals)" -> "Stockport NHS FT": brackets hold former
+    # or trading names, which make slugs long without making them clearer.
+    return re.sub(r"\s*\([^)]*\)", "", name).strip() or name
+
+
+def unique_slug(model, text: str, *, max_length: int = 80, instance=None) -> str:
+    """A slug for `text` that no other row of `model` has, cut at a word boundary."""
+    base = slugify(text)[:max_length].rstrip("-")
+    if "-" in base and len(slugify(text)) > max_length:
+        base = base.rsplit("-", 1)[0]
+    base = base or "item"
+    candidate, number = base, 2
+    others = model.objects.exclude(pk=instance.pk) if instance is not None and instance.pk else model.objects
+    while others.filter(slug=candidate).exists():
+        candidate = f"{base}-{number}"
+        number += 1
+    return candidate
+
+
+def _website_url(value: str) -> str:
+    value = value.strip()
+    if value and not re.match(r"^https?://", value):
+        value = f"https://{value}"
+    return value
+
+
+def _stamp_history(instance, *, by=None, reason: str = "") -> None:
+    """Tell simple_history who made this change and why, for the next save's history record."""
+    if by is not None:
+        instance._history_user = by
+    if reason:
+        instance._change_reason = reason[:HISTORY_REASON_LENGTH]
+
+
+@transaction.atomic
+def organisation_save(*, organisation: Organisation, by=None, reason: str = "") -> Organisation:
+    """Validate and save an organisation (new or changed), giving it a slug if it has none."""
+    if not organisation.slug:
+        organisation.slug = unique_slug(Organisation, _short_name(organisation.name), instance=organisation)
+    organisation.full_clean()
+    _stamp_history(organisation, by=by, reason=reason)
+    organisation.save()
+    return organisation
+
+
+@transaction.atomic
+def site_save(*, site: Site, by=None, reason: str = "") -> Site:
+    """Validate and save a site (new or changed), giving it a slug if it has none.
+
+    Besides the model's own validation, the data-quality errors (coordinates outside the UK
+    or outside the site's region, a malformed postcode) block the save; see quality.py.
+    """
+    if not site.slug and site.organisation_id:
+        site.slug = unique_slug(
+            Site, f"{_short_name(site.organisation.name)} {_short_name(site.name)}", instance=site
+        )
+    errors: dict[str, list[str]] = {}
+    try:
+        site.full_clean()
+    except ValidationError as error:
+        errors = error.message_dict
+    for name, message in quality.site_errors(site).items():
+        if name not in errors:
+            errors[name] = [message]
+    if errors:
+        raise ValidationError(errors)
+    _stamp_history(site, by=by, reason=reason)
+    site.save()
+    return site
+
+
+def sites_mark_verified(*, sites: Iterable[Site], by, on: datetime.date | None = None) -> int:
+    """Record that `by` checked these sites' facts today; each gets a history record. Returns how many."""
+    on = on or timezone.localdate()
+    count = 0
+    with transaction.atomic():
+        for site in Site.objects.select_for_update().filter(pk__in=[site.pk for site in sites]):
+            site.last_verified_on = on
+            site.last_verified_by = by
+            _stamp_history(site, by=by, reason="Verified")
+            site.save(update_fields=["last_verified_on", "last_verified_by", "updated_at"])
+            count += 1
+    return count
+
+
+# --- Spreadsheet import and export (the SiteImporter itself is in importing.py) --------------
+
+
+@dataclass
+class RowError:
+    """One problem in an uploaded file, where a spreadsheet user would find it."""
+
+    row: int  # as a spreadsheet shows it: the header is row 1
+    column: str
+    message: str
+
+    def __str__(self):
+        return f"Row {self.row}, column {self.column}: {self.message}"
+
+
+@dataclass
+class RowResult:
+    """What the import does (or would do) with one row of the file."""
+
+    row: int
+    action: str  # "created", "updated" or "unchanged"
+    label: str
+    changes: list[str] = field(default_factory=list)  # "town: Ware → Hertford"
+    site_pk: int | None = None
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    rows: list[RowResult] = field(default_factory=list)
+    organisations_created: list[str] = field(default_factory=list)
+    organisations_updated: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+
+class SitesImportError(Exception):
+    """The file was refused: nothing was written. `errors` lists every problem, `report` the rest."""
+
+    def __init__(self, errors: list[RowError], report: ImportReport | None = None):
+        self.errors = errors
+        self.report = report
+        super().__init__("; ".join(str(error) for error in errors))
+
+
+def sites_import_rows(
+    rows: Iterable[dict], *, dry_run: bool = False, by=None, source_name: str = ""
+) -> ImportReport:
+    """Create or update organisations and sites from rows in the landscape spreadsheet's columns.
+
+    The first row given is row 2 of the file (under the header). Every row is checked before
+    anything is written; any error refuses the whole file (SitesImportError lists them all) and
+    writes nothing. Re-importing the same rows changes nothing. A dry run reports what would
+    be created, updated or left alone without writing.
+    """
+    from .importing import SiteImporter
+
+    return SiteImporter(by=by, source_name=source_name).run(rows, dry_run=dry_run)
+
+
+def sites_import_csv(path: Path | str, *, dry_run: bool = False, by=None) -> ImportReport:
+    from .importing import rows_from_csv
+
+    path = Path(path)
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return sites_import_rows(rows_from_csv(handle), dry_run=dry_run, by=by, source_name=path.name)
+
+
+def sites_import_file(path: Path | str, *, dry_run: bool = False, by=None) -> ImportReport:
+    """Import a .csv or .xlsx file (by its extension); see sites_import_rows."""
+    from .importing import rows_from_xlsx
+
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        return sites_import_rows(
+            rows_from_xlsx(path.read_bytes()), dry_run=dry_run, by=by, source_name=path.name
+        )
+    return sites_import_csv(path, dry_run=dry_run, by=by)
+
+
+# --- Corrections from the public ---------------------------------------------------------------
+
+
+def correction_submit(*, target: Site | Organisation, message: str, email: str = "") -> Correction:
+    """Store a member of the public's correction for staff to review; it changes nothing by itself."""
+    correction = Correction(message=message.strip(), email=email.strip())
+    if isinstance(target, Site):
+        correction.site = target
+    else:
+        correction.organisation = target
+    correction.full_clean()
+    correction.save()
+    return correction
+
+
+def _pending_correction(correction: Correction) -> Correction:
+    correction = Correction.objects.select_for_update().get(pk=correction.pk)
+    if correction.status != Correction.Status.PENDING:
+        raise ValidationError({"status": "This correction has already been reviewed."})
+    return correction
+
+
+@transaction.atomic
+def correction_accept(*, correction: Correction, changes: dict, by) -> Correction:
+    """Apply a reviewed correction to its site or organisation through the normal save service.
+
+    `changes` maps field names to new values (many-to-many fields take lists of objects). The
+    site's or organisation's history records the change with the correction as its reason.
+    """
+    correction = _pending_correction(correction)
+    target = correction.target
+    target = type(target).objects.select_for_update().get(pk=target.pk)
+    plain = {name: value for name, value in changes.items() if not _is_many_to_many(target, name)}
+    many = {name: value for name, value in changes.items() if _is_many_to_many(target, name)}
+    changed = [name for name, value in plain.items() if getattr(target, name) != value]
+    for name, value in many.items():
+        if {obj.pk for obj in getattr(target, name).all()} != {obj.pk for obj in value}:
+            changed.append(name)
+    if not changed:
+        raise ValidationError(
+            {"__all__": "Nothing would change. Edit the fields the correction is about, or reject it."}
+        )
+    for name, value in plain.items():
+        setattr(target, name, value)
+    reason = f"Public correction #{correction.pk}: {', '.join(changed)}"
+    if isinstance(target, Site):
+        site_save(site=target, by=by, reason=reason)
+    else:
+        organisation_save(organisation=target, by=by, reason=reason)
+    for name, value in many.items():
+        getattr(target, name).set(value)
+    correction.status = Correction.Status.ACCEPTED
+    correction.reviewed_by = by
+    correction.reviewed_at = timezone.now()
+    correction.changed_fields = changed
+    correction.save(update_fields=["status", "reviewed_by", "reviewed_at", "changed_fields", "updated_at"])
+    return correction
+
+
+def _is_many_to_many(instance, name: str) -> bool:
+    return instance._meta.get_field(name).many_to_many
+
+
+@transaction.atomic
+def correction_reject(*, correction: Correction, reason: str, by) -> Correction:
+    """Close a correction without changing anything, recording why."""
+    if not reason.strip():
+        raise ValidationError({"rejection_reason": "Give a reason for rejecting the correction."})
+    correction = _pending_correction(correction)
+    correction.status = Correction.Status.REJECTED
+    correction.rejection_reason = reason.strip()
+    correction.reviewed_by = by
+    correction.reviewed_at = timezone.now()
+    correction.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at", "updated_at"])
+    return correction
+
+
+def corrections_purge_personal_data(*, now: datetime.datetime | None = None) -> int:
+    """Erase the email of every correction older than the privacy notice allows; returns how many.
+
+    The retention period is settings.CORRECTION_EMAIL_RETENTION_DAYS (90 days by default): the
+    period the form's privacy note promises. The correction itself stays, without the email.
+    """
+    days = getattr(settings, "CORRECTION_EMAIL_RETENTION_DAYS", 90)
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    return (
+        Correction.objects.filter(created_at__lt=cutoff)
+        .exclude(email="")
+        .update(email="", email_purged_at=now or timezone.now())
+    )

@@ -1,0 +1,84 @@
+"""OpenAPI hooks: which endpoints each schema covers, the error answers every operation may give,
+and the API-key security scheme."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+ERROR = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"type": "string", "description": "What went wrong, in a sentence."}},
+}
+VALIDATION_ERROR = {
+    "type": "object",
+    "description": "Each bad query parameter, with the reasons it was refused.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+ERROR_RESPONSES = {
+    "304": {"description": "Not modified: the `ETag` or `Last-Modified` the client holds is current."},
+    "400": {
+        "description": "A query parameter is unknown or has a bad value; the body names it and says why.",
+        "content": {"application/json": {"schema": VALIDATION_ERROR}},
+    },
+    "401": {
+        "description": "The API key sent is not recognised.",
+        "content": {"application/json": {"schema": ERROR}},
+    },
+    "403": {
+        "description": "The API key sent has been revoked or has expired.",
+        "content": {"application/json": {"schema": ERROR}},
+    },
+    "404": {"description": "No such object or page.", "content": {"application/json": {"schema": ERROR}}},
+    "406": {
+        "description": "The Accept header asks for a format this endpoint does not offer.",
+        "content": {"application/json": {"schema": ERROR}},
+    },
+    "429": {
+        "description": "Too many requests: wait the number of seconds in `Retry-After`, or use an API key.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+        "content": {"application/json": {"schema": ERROR}},
+    },
+}
+TEXT_SCHEMAS = {
+    "text/csv": {"type": "string", "description": "UTF-8 CSV with a header row."},
+    "text/html": {"type": "string"},
+}
+
+
+def only_v1_endpoints(endpoints, **kwargs):
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
+
+
+def only_ogc_endpoints(endpoints, **kwargs):
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/ogc/")]
+
+
+def document_errors_and_formats(result, generator, request, public):
+    """Every operation may answer 304, 400, 401, 403, 404, 406 or 429; CSV and HTML bodies are text."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if operation.get("security") and {} not in operation["security"]:
+                operation["security"].append({})  # a key is optional: anonymous reads are allowed
+            responses = operation.setdefault("responses", {})
+            for code, response in ERROR_RESPONSES.items():
+                responses.setdefault(code, response)
+            for response in responses.values():
+                for media_type, schema in TEXT_SCHEMAS.items():
+                    if media_type in response.get("content", {}):
+                        response["content"][media_type] = {"schema": schema}
+    return result
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "mmip_portal.api.access.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Api-Key",
+            "description": (
+                "A partner API key, sent as `X-Api-Key: <key>` or `Authorization: Api-Key <key>`. "
+                "Optional: without one, reads are allowed at a lower rate."
+            ),
+        }

@@ -1,0 +1,34 @@
+"""Everything under /api/: the partner guide, version 1 (namespace `api-v1`) and OGC API - Features (`ogc`)."""
+
+from csp.decorators import csp_update
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from . import views
+
+# Swagger UI and Redoc inject <style> elements as they render, so these two pages (and only
+# these) allow inline styles. Scripts stay strict: the split view serves Swagger UI's start-up
+# code as a separate script instead of an inline one.
+_docs_styles = csp_update({"style-src": ["'unsafe-inline'"]})
+# Redoc also runs its search index in a worker it creates from a blob: URL.
+_redoc_policy = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
+
+v1_patterns = [
+    path("", views.ApiRootView.as_view(), name="root"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "docs/",
+        _docs_styles(SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema")),
+        name="swagger-ui",
+    ),
+    path("redoc/", _redoc_policy(SpectacularRedocView.as_view(url_name="api-v1:schema")), name="redoc"),
+    path("", include("manufacturers.api.urls")),
+    path("", include("workstreams.api.urls")),
+    path("", include("casestudies.api.urls")),
+]
+
+urlpatterns = [
+    path("", views.partner_guide, name="api-guide"),
+    path("v1/", include((v1_patterns, "api-v1"))),
+    path("ogc/", include("mmip_portal.api.ogc.urls")),
+]

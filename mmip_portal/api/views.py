@@ -1,0 +1,200 @@
+"""Behaviour every API view shares, the API root, and the partner guide page."""
+
+import hashlib
+from datetime import datetime
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.reverse import reverse as api_reverse
+from rest_framework.views import APIView
+
+from .freshness import latest_change
+from .licensing import OGL_URL
+from .renderers import ORJSONRenderer
+
+# How long a shared cache may keep an answer; ETags make revalidation cheap after that.
+CACHE_MAX_AGE = 300
+
+
+class PortalAPIMixin:
+    """Strict query parameters, errors as JSON, conditional GET and cache headers for an API view.
+
+    - A query parameter the endpoint does not define is a 400 naming it (as Wagtail's API does),
+      so a partner's typo is never silently ignored.
+    - Errors are JSON even when CSV or GeoJSON was asked for.
+    - Successful GETs carry a strong `ETag` (a hash of the body) and, where the view names its
+      freshness_sources(), a `Last-Modified`; a matching `If-None-Match`/`If-Modified-Since` gets a 304.
+    """
+
+    # The representation's serializer, by action ("list", "retrieve") or by format ("geojson", "csv").
+    serializer_classes: dict = {}
+    extra_query_parameters: tuple[str, ...] = ()
+    cache_max_age = CACHE_MAX_AGE
+
+    @property
+    def representation(self) -> str:
+        renderer = getattr(self.request, "accepted_renderer", None)
+        return getattr(renderer, "format", "json")
+
+    def get_serializer_class(self):
+        if self.representation in self.serializer_classes:
+            return self.serializer_classes[self.representation]
+        return self.serializer_classes.get(getattr(self, "action", None)) or self.serializer_classes["list"]
+
+    def allowed_query_parameters(self) -> set[str]:
+        names = {"format", *self.extra_query_parameters}
+        action = getattr(self, "action", None)
+        if action == "retrieve":
+            return names
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            names |= set(filterset_class.base_filters)
+        paginator = getattr(self, "paginator", None)
+        if action == "list" and paginator is not None:
+            names |= set(paginator.query_params)
+        return names
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            formats = ", ".join(renderer.format for renderer in self.get_renderers())
+            # OGC clients choose the format with `f`; everyone else with `format`.
+            name = "f" if "f" in self.extra_query_parameters and "f" in request.query_params else "format"
+            raise exceptions.ValidationError(
+                {name: [_("Unknown format. Use one of: %(formats)s.") % {"formats": formats}]}
+            ) from None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        allowed = self.allowed_query_parameters()
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            if allowed:
+                message = _("Unknown query parameter. This endpoint accepts: %(allowed)s.") % {
+                    "allowed": ", ".join(sorted(allowed))
+                }
+            else:
+                message = _("Unknown query parameter. This endpoint takes no query parameters.")
+            raise exceptions.ValidationError({name: [message] for name in unknown})
+
+    def get_renderer_context(self):
+        context = super().get_renderer_context()
+        serializer_class = self.serializer_classes.get("csv")
+        if serializer_class is not None:
+            context["csv_columns"] = list(serializer_class().fields)
+        return context
+
+    def freshness_sources(self) -> list:
+        """(queryset, field) pairs whose newest value is when this answer's data last changed."""
+        return []
+
+    def get_last_modified(self) -> datetime | None:
+        sources = self.freshness_sources()
+        return latest_change(*sources) if sources else None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code >= 400 and getattr(renderer, "format", None) != "json":
+            # Errors stay JSON whatever format was asked for: a CSV of error messages helps no one.
+            request.accepted_renderer = ORJSONRenderer()
+            request.accepted_media_type = ORJSONRenderer.media_type
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if not isinstance(response, Response) or request.method not in ("GET", "HEAD"):
+            return response  # a streamed download sets its own validators
+        if response.status_code != 200:
+            return response
+        response.render()
+        etag = f'"{hashlib.sha256(response.content).hexdigest()[:40]}"'
+        response["ETag"] = etag
+        last_modified = self.get_last_modified()
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified.timestamp())
+        patch_cache_control(response, public=True, max_age=self.cache_max_age)
+        patch_vary_headers(response, ["Accept", "Authorization", "X-Api-Key"])
+        return get_conditional_response(
+            request,
+            etag=etag,
+            last_modified=int(last_modified.timestamp()) if last_modified else None,
+            response=response,
+        )
+
+
+class ApiRootView(PortalAPIMixin, APIView):
+    """Where everything in the API is: each resource's list, the downloads and the documentation."""
+
+    renderer_classes = [ORJSONRenderer]
+
+    @extend_schema(
+        summary="API root",
+        responses=inline_serializer(
+            "ApiRoot",
+            {
+                "resources": serializers.DictField(child=serializers.URLField()),
+                "downloads": serializers.DictField(child=serializers.URLField()),
+                "documentation": serializers.DictField(child=serializers.URLField()),
+                "licence": serializers.URLField(),
+            },
+        ),
+    )
+    def get(self, request):
+        def link(name):
+            return api_reverse(name, request=request)
+
+        return Response(
+            {
+                "resources": {
+                    name: link(f"api-v1:{view}")
+                    for name, view in (
+                        ("sites", "site-list"),
+                        ("site_facets", "site-facets"),
+                        ("organisations", "organisation-list"),
+                        ("regions", "region-list"),
+                        ("capabilities", "capability-list"),
+                        ("technologies", "technology-list"),
+                        ("licence_types", "licence-type-list"),
+                        ("workstreams", "workstream-list"),
+                        ("initiatives", "initiative-list"),
+                        ("case_studies", "case-study-list"),
+                    )
+                },
+                "downloads": {
+                    name: link(f"api-v1:{view}")
+                    for name, view in (
+                        ("sites_csv", "download-sites-csv"),
+                        ("sites_geojson", "download-sites-geojson"),
+                        ("organisations_csv", "download-organisations-csv"),
+                        ("data_dictionary", "data-dictionary"),
+                    )
+                },
+                "documentation": {
+                    "guide": request.build_absolute_uri(reverse("api-guide")),
+                    "openapi": link("api-v1:schema"),
+                    "swagger_ui": link("api-v1:swagger-ui"),
+                    "redoc": link("api-v1:redoc"),
+                    "ogc_api_features": link("ogc:landing-page"),
+                },
+                "licence": OGL_URL,
+            }
+        )
+
+
+def partner_guide(request):
+    """The partner guide: how to get a key, examples in curl and Python, the limits and the licence."""
+    rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+    context = {
+        "anonymous_rate": rates.get("anonymous"),
+        "partner_rate": rates.get("partner"),
+        "api_root": request.build_absolute_uri(reverse("api-v1:root")),
+        "ogc_root": request.build_absolute_uri(reverse("ogc:landing-page")),
+        "contact_email": settings.CONTACT_EMAIL,
+    }
+    return render(request, "api/partner_guide.html", context)

@@ -1,0 +1,6 @@
+from django.conf import settings
+
+
+def portal(request):
+    """Values every page's header and footer need."""
+    return {"PORTAL_NAME": settings.PORTAL_NAME}

@@ -1,0 +1,130 @@
+"""Insights, search, open data and the about pages: thin views over pages.insights and pages.search."""
+
+import csv
+from math import ceil
+
+from django.conf import settings
+from django.db.models import Max
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from manufacturers.models import Capability, LicenceType, Organisation, Region, Site, Technology
+
+from .insights import CHARTS_BY_KEY, cached_landscape_insights, site_filter_for
+from .search import KINDS, RESULTS_PER_GROUP, RESULTS_PER_PAGE, SearchForm, portal_search
+
+# Filters the insights form has no controls for (they come from the map), kept when it is submitted.
+KEPT_FILTERS = ("bbox", "near", "radius_km")
+
+
+@require_GET
+def insights(request):
+    """Every analysis of the landscape, filtered by the directory's filters, each with its data table."""
+    site_filter = site_filter_for(request.GET)
+    if not site_filter.is_valid():
+        return render(request, "pages/insights.html", {"filter": site_filter}, status=400)
+    directory_url = reverse("manufacturers:site-list") + (
+        f"?{request.GET.urlencode()}" if request.GET else ""
+    )
+    context = {
+        "filter": site_filter,
+        "insights": cached_landscape_insights(site_filter),
+        "directory_url": directory_url,
+        "kept_filters": [(name, value) for name in KEPT_FILTERS for value in request.GET.getlist(name)],
+    }
+    return render(request, "pages/insights.html", context)
+
+
+@require_GET
+def insights_csv(request, chart):
+    """One chart's data table as CSV, under the same filters as the page it came from."""
+    if chart not in CHARTS_BY_KEY:
+        raise Http404("No such chart.")
+    site_filter = site_filter_for(request.GET)
+    if not site_filter.is_valid():
+        errors = "\n".join(f"{field}: {' '.join(messages)}" for field, messages in site_filter.errors.items())
+        return HttpResponse(errors + "\n", status=400, content_type="text/plain; charset=utf-8")
+    table = cached_landscape_insights(site_filter).chart(chart)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="mmip-{slugify(chart)}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["slug", "name", "sites"])
+    for row in table.rows:
+        writer.writerow([row.slug, _spreadsheet_safe(row.label), row.value])
+    return response
+
+
+def _spreadsheet_safe(text: str) -> str:
+    # A cell starting with = + - or @ is a formula to Excel; a leading apostrophe keeps it text.
+    return f"'{text}" if text[:1] in {"=", "+", "-", "@"} else text
+
+
+@require_GET
+def search(request):
+    """One search box for the whole portal, results grouped by kind with counts and highlighted snippets."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return render(request, "pages/search.html", {"form": form}, status=400)
+    text, kind, page = form.cleaned_data["q"], form.cleaned_data["kind"], form.cleaned_data["page"] or 1
+    context = {"form": form, "q": text, "kind": kind, "kinds": KINDS}
+    if text:
+        if kind:
+            groups = portal_search(
+                text, kinds=[kind], limit=RESULTS_PER_PAGE, offset=(page - 1) * RESULTS_PER_PAGE
+            )
+            context["page_number"] = page
+            context["page_count"] = max(ceil(groups[0].total / RESULTS_PER_PAGE), 1)
+        else:
+            groups = portal_search(text, limit=RESULTS_PER_GROUP)
+        context["groups"] = groups
+        context["total"] = sum(group.total for group in groups)
+    return render(request, "pages/search.html", context)
+
+
+@require_GET
+def open_data(request):
+    """What the portal's data holds, its licence, dictionary, downloads and how to cite it."""
+    context = {
+        "counts": {
+            "sites": Site.objects.count(),
+            "organisations": Organisation.objects.with_sites().count(),
+            "regions": Region.objects.count(),
+            "capabilities": Capability.objects.filter(is_active=True).count(),
+            "technologies": Technology.objects.filter(is_active=True).count(),
+            "licence_types": LicenceType.objects.filter(is_active=True).count(),
+        },
+        **Site.objects.aggregate(last_updated=Max("updated_at"), last_verified=Max("last_verified_on")),
+        "today": timezone.localdate(),
+        "insights_url": reverse("pages:insights"),
+        "contact_url": reverse("pages:contact"),
+    }
+    return render(request, "pages/data.html", context)
+
+
+@require_GET
+def about(request):
+    return render(request, "pages/about.html")
+
+
+@require_GET
+def accessibility(request):
+    return render(request, "pages/accessibility.html")
+
+
+@require_GET
+def privacy(request):
+    return render(request, "pages/privacy.html", {"CONTACT_EMAIL": settings.CONTACT_EMAIL})
+
+
+@require_GET
+def contact(request):
+    return render(request, "pages/contact.html", {"CONTACT_EMAIL": settings.CONTACT_EMAIL})
+
+
+@require_GET
+def robots_txt(request):
+    return render(request, "pages/robots.txt", content_type="text/plain; charset=utf-8")

@@ -1,0 +1,32 @@
+// A small, still map on a site or organisation page: the sites as dots over their regions'
+// boundaries (from the page's JSON, no request). The page lists the same sites as text.
+(function () {
+  "use strict";
+  var element = document.getElementById("mini-map");
+  if (!element || !window.L) { return; }
+  var data = JSON.parse(document.getElementById(element.dataset.mapData).textContent);
+
+  var map = L.map(element, {
+    zoomControl: false, attributionControl: false, dragging: false, keyboard: false,
+    scrollWheelZoom: false, doubleClickZoom: false, boxZoom: false, touchZoom: false
+  });
+  if (data.tiles) { L.tileLayer(data.tiles.url).addTo(map); }
+  var regions = L.geoJSON(
+    data.regions.map(function (geometry) { return { type: "Feature", geometry: geometry, properties: {} }; }),
+    { style: { color: "#505a5f", weight: 1, fillColor: "#dfe9f3", fillOpacity: 0.8 }, interactive: false }
+  );
+  var points = data.points.map(function (point) { return L.latLng(point.latitude, point.longitude); });
+  // The view comes first: Leaflet cannot place a layer on a map without one.
+  if (points.length > 1) {
+    map.fitBounds(L.latLngBounds(points).pad(0.25), { maxZoom: 10 });
+  } else {
+    map.fitBounds(regions.getBounds());
+  }
+  regions.addTo(map);
+  data.points.forEach(function (point, index) {
+    L.circleMarker(points[index], {
+      radius: point.current ? 9 : 6, weight: 2, color: "#0b0c0c",
+      fillColor: point.current ? "#ffdd00" : "#1d3c6e", fillOpacity: 1, interactive: false
+    }).addTo(map);
+  });
+})();

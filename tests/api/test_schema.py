@@ -1,0 +1,128 @@
+"""The OpenAPI schemas validate, and a schemathesis run against them finds no 500 and no answer
+that breaks the schema."""
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.urls import reverse
+from drf_spectacular.validation import validate_schema
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.casestudies.factories import CaseStudyFactory
+from tests.manufacturers.factories import LicenceFactory, SiteFactory
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+application = get_wsgi_application()
+# The schemas are generated in-process through the WSGI app; generating them reads no data.
+v1_schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
+ogc_schema = schemathesis.openapi.from_wsgi("/api/ogc/api?format=json", application)
+
+
+@pytest.fixture
+def fuzzable(db, settings):
+    """Some data behind the endpoints, and limits high enough for a fuzzing run."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anonymous": "100000/minute", "partner": "100000/minute"},
+    }
+    site = SiteFactory(slug="fuzz-site")
+    LicenceFactory(site=site)
+    CaseStudyFactory(published=True, sites=[site], slug="fuzz-case-study")
+    # Calling the WSGI app directly fires request_finished, which would close the test's database
+    # connection mid-transaction; Django's own test client disconnects these handlers the same way.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+FUZZ_SETTINGS = settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+
+
+@pytest.mark.django_db
+@v1_schema.parametrize()
+@FUZZ_SETTINGS
+def test_v1_api_survives_fuzzing(case, fuzzable):
+    case.call_and_validate(checks=CHECKS)
+
+
+@pytest.mark.django_db
+@ogc_schema.parametrize()
+@FUZZ_SETTINGS
+def test_ogc_api_survives_fuzzing(case, fuzzable):
+    case.call_and_validate(checks=CHECKS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/schema/?format=json", "/api/ogc/api?format=json"])
+def test_the_schemas_are_valid_openapi_3(api_client, url):
+    schema = api_client.get(url).json()
+    validate_schema(schema)  # drf-spectacular's OpenAPI 3.0 JSON Schema check; raises if invalid
+    assert schema["openapi"] == "3.0.3"
+
+
+@pytest.mark.django_db
+def test_the_v1_schema_documents_every_parameter_and_format(api_client):
+    schema = api_client.get(reverse("api-v1:schema"), {"format": "json"}).json()
+    assert schema["openapi"].startswith("3.0")
+    sites = schema["paths"]["/api/v1/sites/"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in sites["parameters"]}
+    assert set(parameters) == {
+        "q",
+        "region",
+        "capability",
+        "technology",
+        "licence",
+        "organisation_kind",
+        "status",
+        "bbox",
+        "near",
+        "radius_km",
+        "updated_since",
+        "ordering",
+        "cursor",
+        "page_size",
+        "format",
+    }
+    assert all(parameter.get("description") for parameter in parameters.values())
+    assert set(sites["responses"]["200"]["content"]) == {
+        "application/json",
+        "application/geo+json",
+        "text/csv",
+    }
+    assert {"304", "400", "401", "403", "429"} <= set(sites["responses"])
+    assert schema["components"]["securitySchemes"]["ApiKey"]["name"] == "X-Api-Key"
+
+
+@pytest.mark.django_db
+def test_swagger_ui_and_redoc_are_served_from_local_files(client):
+    for name in ("api-v1:swagger-ui", "api-v1:redoc"):
+        html = client.get(reverse(name)).content.decode()
+        assert "/static/drf_spectacular_sidecar/" in html
+        assert "cdn" not in html.lower()

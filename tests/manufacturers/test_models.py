@@ -1,0 +1,101 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from manufacturers.models import Licence, Site
+from tests.manufacturers.factories import (
+    LicenceFactory,
+    LicenceTypeFactory,
+    OrganisationFactory,
+    SiteFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("latitude", 90.5),
+        ("latitude", -91),
+        ("longitude", 180.5),
+        ("status", "demolished"),
+        ("postcode", "ABC"),
+    ],
+)
+def test_the_database_refuses_a_site_that_breaks_an_invariant(field, value):
+    site = SiteFactory()
+    setattr(site, field, value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        site.save()
+
+
+@pytest.mark.parametrize("postcode", ["SG1", "SG1 2NY", "EC1A 1BB", "W1A 0AX", "L24", "BT63 5QD", ""])
+def test_full_and_outward_uk_postcodes_are_valid(postcode):
+    site = SiteFactory.build(organisation=OrganisationFactory(), postcode=postcode)
+    site.full_clean()
+
+
+@pytest.mark.parametrize("postcode", ["sg1", "SG12NY", "12345", "SG1 2N", "ZZZ"])
+def test_malformed_postcodes_are_rejected(postcode):
+    site = SiteFactory.build(organisation=OrganisationFactory(), postcode=postcode)
+    with pytest.raises(ValidationError) as error:
+        site.full_clean()
+    assert "postcode" in error.value.message_dict
+
+
+def test_slugs_are_unique():
+    SiteFactory(slug="gsk-ware")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SiteFactory(slug="gsk-ware")
+
+
+def test_a_site_holds_one_licence_of_a_type():
+    licence = LicenceFactory()
+    duplicate = Licence(site=licence.site, licence_type=licence.licence_type)
+    with pytest.raises(ValidationError) as error:
+        duplicate.full_clean()
+    assert "This site already holds a licence of this type." in str(error.value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save()
+    Licence.objects.create(site=licence.site, licence_type=LicenceTypeFactory())
+
+
+@pytest.mark.parametrize("number", ["01234567", "SC123456", "NI012345", "OC301234"])
+def test_companies_house_numbers_in_the_registry_formats_are_valid(number):
+    OrganisationFactory.build(companies_house_number=number).full_clean()
+
+
+@pytest.mark.parametrize("number", ["1234567", "sc123456", "ABC12345", "123456789"])
+def test_malformed_companies_house_numbers_are_rejected(number):
+    with pytest.raises(ValidationError):
+        OrganisationFactory.build(companies_house_number=number).full_clean()
+
+
+def test_a_companies_house_number_belongs_to_one_organisation():
+    OrganisationFactory(companies_house_number="01234567")
+    OrganisationFactory(companies_house_number="")
+    OrganisationFactory(companies_house_number="")  # blank is allowed many times
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrganisationFactory(companies_house_number="01234567")
+
+
+def test_search_vector_follows_site_and_organisation_changes():
+    site = SiteFactory(name="Sterile suite", organisation=OrganisationFactory(name="Quokka Biologics"))
+    assert list(Site.objects.search("quokka")) == [site]
+    assert list(Site.objects.search("biolog")) == [site]  # prefix matching
+    organisation = site.organisation
+    organisation.name = "Wombat Vaccines"
+    organisation.save()
+    assert list(Site.objects.search("wombat")) == [site]
+    assert not Site.objects.search("quokka").exists()
+
+
+def test_nearest_to_orders_by_distance_with_great_circle_kilometres():
+    stevenage = SiteFactory(latitude=51.9017, longitude=-0.2019)
+    hitchin = SiteFactory(latitude=51.9471, longitude=-0.2831)
+    edinburgh = SiteFactory(latitude=55.9521, longitude=-3.1965)
+    ordered = list(Site.objects.nearest_to(51.90, -0.20))
+    assert ordered == [stevenage, hitchin, edinburgh]
+    assert ordered[1].distance_km == pytest.approx(7.7, abs=0.2)
+    assert ordered[2].distance_km == pytest.approx(494, abs=5)
