@@ -217,6 +217,7 @@
     var bbox = viewBbox();
     if (clusterRequest) { clusterRequest.abort(); }
     if (bbox === null) {
+      element.removeAttribute("aria-busy");
       clusterLayer.clearLayers();
       drawList({ sites: [], total: 0 }, "");
       return Promise.resolve();
@@ -311,6 +312,8 @@
     if (firstViewDrawn) {
       movedByUser = true;
       syncAreaButtons();
+      // The clusters on screen are stale until the debounced reload lands: say so at once.
+      element.setAttribute("aria-busy", "true");
     }
     clearTimeout(moveTimer);
     moveTimer = setTimeout(loadClusters, 150);

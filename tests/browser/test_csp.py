@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from manufacturers.models import Site
 
@@ -67,10 +68,10 @@ def test_the_admin_works_under_the_csp(
     page.wait_for_load_state("networkidle")
     assert page.locator("#id_name").input_value() == site.name
     # The admin's own scripts run (static files): the inline "add another licence" link is built by JS.
-    assert page.locator(".add-row a").count() >= 1
+    expect(page.locator(".add-row a").first).to_be_attached()
     page.screenshot(path=str(screenshot_dir / "csp-admin-site-change.png"))
     page.goto(live_server.url + "/admin/manufacturers/site/")
     page.wait_for_load_state("networkidle")
     page.locator("#action-toggle").check()  # actions.js, from a static file
-    assert page.locator("input.action-select:checked").count() > 0
+    expect(page.locator("input.action-select:checked").first).to_be_checked()
     assert csp_violations == []

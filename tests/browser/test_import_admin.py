@@ -83,11 +83,11 @@ def test_import_preview_then_confirm(live_server, page, screenshot_dir, django_u
     _upload(page, live_server, good)
 
     summary = page.get_by_role("status").first
-    assert "2 sites will be created" in summary.inner_text()
-    assert "1 updated" in summary.inner_text()
-    assert page.get_by_text(
-        "capabilities: drug_device_combination, inhaled_nasal → inhaled_nasal"
-    ).is_visible()
+    expect(summary).to_contain_text("2 sites will be created")
+    expect(summary).to_contain_text("1 updated")
+    expect(
+        page.get_by_text("capabilities: drug_device_combination, inhaled_nasal → inhaled_nasal")
+    ).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "admin-import-preview.png"), full_page=True)
     assert Site.objects.count() == 88  # the preview wrote nothing
 
@@ -111,7 +111,7 @@ def test_a_bad_file_is_refused_with_row_numbers(
 
     expect(page.get_by_role("heading", name="The file was refused: nothing has been written")).to_be_visible()
     table = page.locator("table.import-report tbody tr")
-    assert table.count() == 2
+    expect(table).to_have_count(2)
     assert table.nth(0).inner_text().split("\t")[:2] == ["3", "latitude"]
     assert page.get_by_role("button", name="Confirm import").count() == 0
     page.screenshot(path=str(screenshot_dir / "admin-import-refused.png"), full_page=True)

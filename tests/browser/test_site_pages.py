@@ -1,8 +1,11 @@
 """The home, workstream, insights and search pages in chromium: screenshots at desktop and phone width, axe clean."""
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 pytestmark = [
     pytest.mark.browser,
@@ -68,17 +71,17 @@ def test_a_newcomer_sees_the_landscape_at_once_and_reaches_anything_in_two_click
 
     # Two clicks to an initiative: its workstream, then the initiative.
     page.locator(".home-links").get_by_role("link", name="Skills", exact=True).click()
-    assert page.url.endswith("/workstreams/skills/")
+    expect(page).to_have_url(re.compile(r"/workstreams/skills/$"))
     page.get_by_role("link", name="Life Sciences 2030 Skills Strategy").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Life Sciences 2030 Skills Strategy"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Life Sciences 2030 Skills Strategy")
 
     # One search from the header of any page to an organisation.
     search_box = page.get_by_role("searchbox", name="Search the landscape")
     search_box.fill("Seqirus")
     search_box.press("Enter")
-    assert "/search/?q=Seqirus" in page.url
+    expect(page).to_have_url(re.compile(r"/search/\?q=Seqirus"))
     results = page.locator("#results-organisations")
-    assert results.locator("h2").inner_text().startswith("Organisations")
+    expect(results.locator("h2")).to_have_text(re.compile(r"^Organisations"))
     results.get_by_role("link").first.click()
-    assert "/organisations/" in page.url
-    assert "Seqirus" in page.get_by_role("heading", level=1).inner_text()
+    expect(page).to_have_url(re.compile(r"/organisations/"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Seqirus")
