@@ -1,7 +1,7 @@
-"""The site rows the API, its CSV and GeoJSON formats and the bulk downloads read, in one query each.
+"""The site rows the API and its CSV and GeoJSON formats read, in one query per page.
 
 Capabilities, technologies and licences come back as arrays of slugs from correlated
-subqueries (PostgreSQL ARRAY(...)), so a page or a whole-dataset stream needs no prefetch
+subqueries (PostgreSQL ARRAY(...)), so a page needs no prefetch
 queries and `.values()` rows carry everything a CSV or GeoJSON row needs.
 """
 
@@ -37,7 +37,7 @@ def sites_with_taxonomy_slugs(queryset=None):
     )
 
 
-# The columns a bulk download reads with .values(): flat names, no model instances.
+# Flat names for the organisation's and region's columns, as the CSV and GeoJSON rows read them.
 EXPORT_VALUES = {
     "organisation_name": F("organisation__name"),
     "organisation_slug": F("organisation__slug"),
@@ -46,33 +46,3 @@ EXPORT_VALUES = {
     "region_name": F("region__name"),
     "region_slug": F("region__slug"),
 }
-
-
-def site_rows_for_export(queryset=None):
-    """Plain dicts, one per site, for streaming: every field a download writes, in one query."""
-    return (
-        sites_with_taxonomy_slugs(queryset)
-        .annotate(**EXPORT_VALUES)
-        .order_by("id")
-        .values(
-            "id",
-            "slug",
-            "name",
-            "status",
-            "town",
-            "postcode",
-            "latitude",
-            "longitude",
-            "location_precision",
-            "source_urls",
-            "confidence",
-            "last_verified_on",
-            "created_at",
-            "updated_at",
-            "capability_slugs",
-            "technology_slugs",
-            "licence_type_slugs",
-            "licence_bases",
-            *EXPORT_VALUES,
-        )
-    )

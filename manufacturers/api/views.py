@@ -23,9 +23,10 @@ from mmip_portal.api.renderers import CSVRenderer, GeoJSONRenderer, ORJSONRender
 from mmip_portal.api.views import PortalAPIMixin
 
 from ..models import Capability, Licence, LicenceType, Organisation, Region, Site, Technology
+from . import exports
 from . import serializers as s
 from .filters import OrganisationApiFilter, SiteApiFilter
-from .queries import EXPORT_VALUES, site_rows_for_export, sites_with_taxonomy_slugs
+from .queries import EXPORT_VALUES, sites_with_taxonomy_slugs
 from .schema import SITE_FILTER_PARAMETERS
 
 
@@ -274,10 +275,8 @@ class DownloadView(PortalAPIMixin, APIView):
     def freshness_sources(self):
         return site_freshness_sources()
 
-    def rows(self):
-        raise NotImplementedError
-
-    def stream(self, rows):
+    def content(self):
+        """The file, as an iterator of bytes."""
         raise NotImplementedError
 
     def get(self, request):
@@ -286,10 +285,7 @@ class DownloadView(PortalAPIMixin, APIView):
         not_modified = get_conditional_response(request, last_modified=stamp)
         if not_modified is not None:
             return self._headers(not_modified, last_modified)
-        response = StreamingHttpResponse(
-            self.stream(self.rows().iterator(chunk_size=self.chunk_size)),
-            content_type=self.content_type,
-        )
+        response = StreamingHttpResponse(self.content(), content_type=self.content_type)
         response["Content-Disposition"] = f'attachment; filename="{self.filename}"'
         return self._headers(response, last_modified)
 
@@ -306,6 +302,12 @@ class CSVDownloadView(DownloadView):
     renderer_classes = [CSVRenderer]
     content_type = "text/csv; charset=utf-8; header=present"
     serializer_class = None
+
+    def content(self):
+        return self.stream(self.rows().iterator(chunk_size=self.chunk_size))
+
+    def rows(self):
+        raise NotImplementedError
 
     def stream(self, rows):
         serializer = self.serializer_class(context={"request": self.request})
@@ -325,9 +327,14 @@ class CSVDownloadView(DownloadView):
 class SitesCSVDownloadView(CSVDownloadView):
     filename = "mmip-sites.csv"
     serializer_class = s.SiteCSVSerializer
+    batch_size = exports.BATCH_SIZE
 
-    def rows(self):
-        return site_rows_for_export()
+    def content(self):
+        # Written by PostgreSQL a batch at a time (exports.py): the serialiser's lines, far faster.
+        header = next(csv_lines(list(self.serializer_class().fields), []))
+        yield header.encode("utf-8")
+        for text in exports.site_csv_lines(self.request, self.batch_size):
+            yield text.encode("utf-8")
 
 
 @extend_schema(
@@ -356,11 +363,9 @@ class SitesGeoJSONDownloadView(DownloadView):
     content_type = "application/geo+json"
     filename = "mmip-sites.geojson"
 
-    def rows(self):
-        return site_rows_for_export()
+    batch_size = exports.BATCH_SIZE
 
-    def stream(self, rows):
-        serializer = s.SiteGeoJSONSerializer(context={"request": self.request})
+    def content(self):
         head = json_bytes(
             {
                 "type": "FeatureCollection",
@@ -371,8 +376,8 @@ class SitesGeoJSONDownloadView(DownloadView):
             }
         )
         yield head[:-1] + b',"features":['
-        for index, row in enumerate(rows):
-            yield (b"," if index else b"") + json_bytes(serializer.to_representation(row))
+        for text in exports.site_geojson_features(self.request, self.batch_size):
+            yield text.encode("utf-8")
         yield b"]}"
 
 

@@ -9,7 +9,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.http import http_date
 
-from manufacturers.models import Capability, Site
+from manufacturers.models import Capability, Organisation
 from tests.manufacturers.factories import LicenceFactory, OrganisationFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,21 +114,37 @@ def test_download_queries_do_not_grow_with_rows(client, django_assert_num_querie
     assert content
 
 
-def test_downloads_stream_in_chunks(client, monkeypatch):
-    """Rows are read through a server-side cursor a chunk at a time, never all at once."""
+def test_site_downloads_are_read_a_batch_at_a_time(client, monkeypatch, django_assert_num_queries):
+    """Sites are written by PostgreSQL in keyset batches (exports.py), never all at once."""
     from manufacturers.api import views
 
     SiteFactory.create_batch(7)
+    for view in (views.SitesCSVDownloadView, views.SitesGeoJSONDownloadView):
+        monkeypatch.setattr(view, "batch_size", 3)
+    # Last-Modified, then batches of 3, 3 and 1 site.
+    with django_assert_num_queries(4):
+        rows = list(csv.DictReader(io.StringIO(_content(client.get(reverse("api-v1:download-sites-csv"))))))
+    assert len(rows) == 7
+    with django_assert_num_queries(4):
+        body = json.loads(_content(client.get(reverse("api-v1:download-sites-geojson"))))
+    assert len(body["features"]) == 7
+
+
+def test_the_organisations_download_streams_through_a_server_side_cursor(client, monkeypatch):
+    from manufacturers.api import views
+
+    OrganisationFactory.create_batch(7)
     chunk_sizes = []
-    real_iterator = type(Site.objects.all()).iterator
+    real_iterator = type(Organisation.objects.all()).iterator
 
     def spy(queryset, chunk_size=None):
         chunk_sizes.append(chunk_size)
         return real_iterator(queryset, chunk_size=chunk_size)
 
-    monkeypatch.setattr(type(Site.objects.all()), "iterator", spy)
-    monkeypatch.setattr(views.SitesCSVDownloadView, "chunk_size", 3)
-    rows = list(csv.DictReader(io.StringIO(_content(client.get(reverse("api-v1:download-sites-csv"))))))
+    monkeypatch.setattr(type(Organisation.objects.all()), "iterator", spy)
+    monkeypatch.setattr(views.OrganisationsCSVDownloadView, "chunk_size", 3)
+    response = client.get(reverse("api-v1:download-organisations-csv"))
+    rows = list(csv.DictReader(io.StringIO(_content(response))))
     assert len(rows) == 7
     assert chunk_sizes == [3]
 
