@@ -410,6 +410,8 @@ def bench_data_load(
     """
     from django.db import connection, transaction
 
+    from mmip_portal.cache import bump_landscape_version
+
     reference = reference or Reference.from_database()
     landscape = landscape_generate(sites=sites, seed=seed, reference=reference)
     tables = _tables()
@@ -522,6 +524,8 @@ def bench_data_load(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"  # noqa: S608
             )
         cursor.execute(f"COMMENT ON TABLE {tables['site']} IS %s", [data_marker(sites=sites, seed=seed)])
+        # COPY bypasses the model signals: retire what the cache holds of the old data on commit.
+        bump_landscape_version()
         report.capabilities = counters["capabilities"]
         report.technologies = counters["technologies"]
         report.licences = counters["licence"]

@@ -282,6 +282,13 @@ class Probes:
         result = {"available": status != 404, "status": status, "url": path}
         if status >= 400:
             return result | ({"error": f"HTTP {status}"} if status != 404 else {})
+        # The first request may fill the shared cache (a miss after each write, in production);
+        # it is reported, and the workload is judged on the steady state that follows.
+        result["first_request_ms"] = round(seconds * 1000, 1)
+        if seconds > SLOW_REQUEST_SECONDS:
+            start = time.perf_counter()
+            drivers.status_of(url)
+            seconds = time.perf_counter() - start
         if seconds > SLOW_REQUEST_SECONDS:
             # Loading the server with requests this slow would spend the run's time budget on
             # one workload; one request says enough: it misses any throughput target.
@@ -597,6 +604,8 @@ def markdown(results: dict) -> str:
                 text += f", +{_fmt(result['peak_memory_growth_mib'])} MiB peak"
             if result.get("partial"):
                 text += f" ({result['rows']:,} rows)"
+            if result.get("first_request_ms", 0) > SLOW_REQUEST_SECONDS * 1000 and "saturation" in result:
+                text += f" (first request, cache cold: {_fmt(result['first_request_ms'])} ms)"
             half = result.get("half_load") or {}
             latency = (
                 f"{_fmt(half.get('p50_ms'))} / {_fmt(half.get('p95_ms'))} / {_fmt(half.get('p99_ms'))}"

@@ -6,6 +6,7 @@ or ``DATABASE_URL`` stops the process instead of falling back to a development v
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -141,8 +142,24 @@ if REDIS_URL:
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "mmip"),
         }
     }
-else:
+elif _bool(os.environ.get("TESTING")):
+    # Each test run its own: two `make test` at once must not see each other's entries.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    # Without Redis, a cache on disk that every worker process of this machine shares: a
+    # per-process memory cache would let one gunicorn worker serve figures another has
+    # already invalidated (the landscape's version is bumped in the cache itself).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # One folder per database, so the demo and the bench database never share entries.
+            "LOCATION": os.environ.get(
+                "CACHE_DIR",
+                str(BASE_DIR / "var" / "cache" / re.sub(r"[^\w.-]", "_", str(DATABASES["default"]["NAME"]))),
+            ),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

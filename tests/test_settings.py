@@ -42,3 +42,34 @@ def test_settings_start_with_every_production_variable_set():
         SECRET_KEY="x" * 50, ALLOWED_HOSTS="portal.example.org", DATABASE_URL="postgres://u@h/db"
     )
     assert result.returncode == 0, result.stderr
+
+
+def _cache_backend(**env) -> str:
+    clean = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "TESTING"}}
+    clean.update(DEBUG="true", **env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import mmip_portal.settings as s; c = s.CACHES['default']; print(c['BACKEND'], c.get('LOCATION'))",
+        ],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_without_redis_every_worker_process_shares_one_cache_on_disk(tmp_path):
+    # A per-process memory cache would let one gunicorn worker keep serving what another invalidated.
+    backend, location = _cache_backend().split()
+    assert backend == "django.core.cache.backends.filebased.FileBasedCache"
+    assert Path(location).parent == ROOT / "var" / "cache"  # a folder per database
+    assert _cache_backend(CACHE_DIR=str(tmp_path)).endswith(f"FileBasedCache {tmp_path}")
+    assert _cache_backend(REDIS_URL="redis://127.0.0.1:6379/0").startswith(
+        "mmip_portal.cache.FailOpenRedisCache"
+    )
+    # Test runs keep their own memory cache, so two runs at once cannot see each other's entries.
+    assert _cache_backend(TESTING="1").startswith("django.core.cache.backends.locmem.LocMemCache")

@@ -249,3 +249,38 @@ def test_throttled_or_failing_responses_under_load_make_the_workload_an_error(mo
 
     assert result["error"] == "65 of 110 responses under load were errors (4xx/5xx or timeouts)"
     assert (result["paired_anchor_rps"], result["response_kib"]) == (50.0, 1.0)
+
+
+def test_a_cold_first_request_is_reported_and_the_workload_judged_on_the_warm_one(monkeypatch):
+    from bench import run
+
+    class StubServer:
+        base = "http://127.0.0.1:1"
+        port = 1
+
+    # The first request fills the cache (slow); the ones after it are fast.
+    durations = iter([0.9, 0.01])
+    clock = {"now": 0.0}
+
+    def status_of(url):
+        clock["now"] += next(durations, 0.01)
+        return 200, b"{}"
+
+    monkeypatch.setattr(run.time, "perf_counter", lambda: clock["now"])
+    monkeypatch.setattr(run.drivers, "status_of", status_of)
+    monkeypatch.setattr(
+        run.drivers, "python_fixed_rate", lambda url, rate, seconds: {"requests": 10, "errors": 0}
+    )
+    monkeypatch.setattr(run, "open_connections", lambda port: 0)
+    monkeypatch.setattr(
+        run.Probes,
+        "_saturate",
+        lambda self, url, seconds: {"requests": 100, "rps": 50.0, "bytes": 1024, "errors": 0},
+    )
+    probes = run.Probes(server=StubServer(), seconds=1, wrk=None, database_url="", export_port=2)
+
+    result = probes.http("/")
+
+    assert result["first_request_ms"] == 900.0
+    assert "single_request_ms" not in result
+    assert result["saturation"]["rps"] == 50.0
