@@ -1,5 +1,7 @@
 """Reads that depend on who is asking: the public page, or a staff or shared preview of a revision."""
 
+from django.db.models import Exists, OuterRef
+
 from manufacturers.models import Organisation, Site, Technology
 from workstreams.models import Workstream
 
@@ -12,6 +14,8 @@ def case_study_public_get(*, slug: str) -> CaseStudy:
         (CaseStudy.objects.published() | CaseStudy.objects.withdrawn())
         .select_related("organisation", "workstream")
         .prefetch_related("sites", "technologies", "topics", "change_notes")
+        # The page links to the organisation's sites on the map only when it has some.
+        .annotate(organisation_has_sites=Exists(Site.objects.filter(organisation=OuterRef("organisation"))))
         .get(slug=slug)
     )
 
@@ -51,6 +55,7 @@ def case_study_preview_context(
         withdrawn_reason=case_study.withdrawn_reason,
         withdrawn_at=case_study.withdrawn_at,
     )
+    preview.organisation_has_sites = Site.objects.filter(organisation_id=content["organisation"]).exists()
     return {
         "case_study": preview,
         "sites": Site.objects.filter(pk__in=content.get("sites", [])).order_by("name"),

@@ -307,6 +307,16 @@ class SiteQuerySet(models.QuerySet):
         knn = RawSQL("point(longitude, latitude) <-> point(%s, %s)", (longitude, latitude))
         return self.with_distance_from(latitude, longitude).order_by(knn)
 
+    def nearest(self, latitude: float, longitude: float, count: int) -> list:
+        """The `count` sites nearest a point by great-circle distance, nearest first.
+
+        The KNN index orders by planar degrees, in which a degree of longitude counts as much as
+        one of latitude though at UK latitudes it is only 0.55 to 0.65 as long: so it proposes
+        four times as many candidates and they are re-ranked by `distance_km`.
+        """
+        candidates = list(self.nearest_to(latitude, longitude)[: count * 4])
+        return sorted(candidates, key=lambda site: (site.distance_km, site.name))[:count]
+
     def clustered(self, *, zoom: int, west: float, south: float, east: float, north: float):
         """The sites in a map view grouped into grid cells: one row per cell, never more than MAX_MAP_FEATURES.
 

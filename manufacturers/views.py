@@ -112,10 +112,10 @@ class SiteDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         site = self.object
-        nearest = list(
+        nearest = (
             Site.objects.exclude(pk=site.pk)
             .select_related("organisation")
-            .nearest_to(site.latitude, site.longitude)[:5]
+            .nearest(site.latitude, site.longitude, 5)
         )
         map_data = {
             "points": [_map_point(site, current=True)] + [_map_point(other) for other in nearest],

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from manufacturers.api.views import data_dictionary
 from manufacturers.models import Capability, LicenceType, Organisation, Region, Site, Technology
 
 from .insights import CHARTS_BY_KEY, cached_landscape_insights, site_filter_for
@@ -101,6 +102,8 @@ def open_data(request):
         "today": timezone.localdate(),
         "insights_url": reverse("pages:insights"),
         "contact_url": reverse("pages:contact"),
+        # The same descriptions as the API's data dictionary, so the two never disagree.
+        "site_columns": next(d for d in data_dictionary(request) if d["name"] == "sites.csv")["fields"],
     }
     return render(request, "pages/data.html", context)
 

@@ -159,6 +159,15 @@ def test_the_detail_page_shows_the_case_study_and_its_links(client):
     assert "3 March 2026</time>: Corrected the licence type." in html
     assert list(response.context["related_case_studies"]) == [related]
     assert "An unrelated study" not in html
+    assert "its sites on the map" in html
+
+
+def test_an_organisation_without_sites_gets_no_link_to_an_empty_map(client):
+    regulator = OrganisationFactory(name="Medicines and Healthcare products Regulatory Agency")
+    case_study = _published(title="Classifying a novel product", organisation=regulator)
+    html = client.get(case_study.get_absolute_url()).content.decode()
+    assert f'href="{regulator.get_absolute_url()}"' in html
+    assert "its sites on the map" not in html
 
 
 @pytest.mark.parametrize("status", ["draft", "in_review", "archived"])

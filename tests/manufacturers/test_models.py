@@ -99,3 +99,15 @@ def test_nearest_to_orders_by_distance_with_great_circle_kilometres():
     assert ordered == [stevenage, hitchin, edinburgh]
     assert ordered[1].distance_km == pytest.approx(7.7, abs=0.2)
     assert ordered[2].distance_km == pytest.approx(494, abs=5)
+
+
+def test_nearest_reranks_the_index_candidates_by_great_circle_distance():
+    # At 55°N a degree of longitude is 64 km and one of latitude 111 km: in planar degrees the
+    # site 0.12° east (7.7 km) looks farther than the one 0.1° north (11.1 km).
+    north = SiteFactory(name="North", latitude=55.1, longitude=-1.6)
+    east = SiteFactory(name="East", latitude=55.0, longitude=-1.48)
+    assert list(Site.objects.nearest_to(55.0, -1.6)) == [north, east]
+    nearest = Site.objects.nearest(55.0, -1.6, 2)
+    assert nearest == [east, north]
+    assert [round(site.distance_km, 1) for site in nearest] == [7.7, 11.1]
+    assert Site.objects.nearest(55.0, -1.6, 1) == [east]
