@@ -63,6 +63,16 @@ def _directory(request, directory_filter, results, template_name):
     """Render a directory page: results, facets, chips, sort and pages; 400 with messages for bad input."""
     context = {"filter": directory_filter, "shared_query": _shared_query(request)}
     if not directory_filter.is_valid():
+        # Keep the facets in the sidebar, counted under the filters that were valid, so the
+        # visitor can pick a real value where the bad one was.
+        valid_part = request.GET.copy()
+        for name in directory_filter.errors:
+            valid_part.pop(name, None)
+            if name == "near":
+                valid_part.pop("radius_km", None)
+        fallback = type(directory_filter)(valid_part, queryset=directory_filter.queryset, request=request)
+        if fallback.is_valid():
+            context["facets"] = _facets(directory_filter, fallback.cached_facet_counts(), request)
         return render(request, template_name, context, status=400)
     # No exact COUNT(*) over a big list: above a threshold the total is PostgreSQL's estimate.
     page = EstimatedCountPaginator(results(), RESULTS_PER_PAGE).get_page(request.GET.get("page"))

@@ -197,6 +197,28 @@ def test_bad_input_is_a_400_with_the_message_next_to_the_field(client, url, quer
     assert "<title>Error:" in html
 
 
+@pytest.mark.parametrize("url", [SITES, ORGANISATIONS])
+def test_bad_input_keeps_the_facets_counted_under_the_valid_filters(client, url):
+    SiteFactory(region=region("wales"), capabilities=[Capability.objects.get(slug="viral_vectors")])
+    SiteFactory(region=region("scotland"), capabilities=[Capability.objects.get(slug="viral_vectors")])
+    response = client.get(f"{url}?region=atlantis&capability=viral_vectors&status=demolished")
+    assert response.status_code == 400
+    facets = {facet["name"]: facet for facet in response.context["facets"]}
+    # The region facet offers the real regions, with their counts under the valid capability filter,
+    # and keeps its error; the valid choice stays ticked.
+    assert {value["value"]: value["count"] for value in facets["region"]["values"]} == {
+        "scotland": 1,
+        "wales": 1,
+    }
+    assert facets["region"]["field"].errors
+    assert [value["value"] for value in facets["capability"]["values"] if value["checked"]] == [
+        "viral_vectors"
+    ]
+    html = _html(response)
+    assert 'name="region" value="wales"' in html
+    assert 'value="atlantis"' not in html
+
+
 def test_site_list_query_count_is_flat(client, django_assert_num_queries):
     # the planner's estimate and the count (exact: few rows), page of sites (+ organisation,
     # region), capabilities, technologies; 6 facet counts; the choices of region, capability,
