@@ -99,3 +99,26 @@ def test_directory_and_site_page_have_no_serious_accessibility_violations(live_s
     page.get_by_role("link", name="Symbiosis Pharmaceutical Services", exact=True).first.click()
     page.wait_for_selector("#mini-map .leaflet-overlay-pane path")
     assert serious_violations(page) == []
+
+
+def test_on_a_phone_unused_facets_start_folded_so_the_results_come_sooner(live_server, page, browser):
+    patient(page)
+    call_command("load_demo_data", verbosity=0)
+    url = live_server.url + "/sites/?region=scotland"
+    without_script = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 812})
+    unfolded = without_script.new_page()
+    unfolded.goto(url)
+    unfolded_top = unfolded.locator("#result-count").bounding_box()["y"]
+    without_script.close()
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(url)
+    # The facet in use stays open; the others fold.
+    expect(page.locator("#filter-region")).to_have_attribute("open", "")
+    expect(page.locator("#filter-licence")).not_to_have_attribute("open", "")
+    expect(page.locator("#filter-status")).not_to_have_attribute("open", "")
+    results_top = page.locator("#result-count").bounding_box()["y"]
+    assert results_top < unfolded_top - 400, f"results at {results_top:.0f}px, {unfolded_top:.0f}px unfolded"
+    # At desktop width nothing is folded by script.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + "/sites/")
+    expect(page.locator("#filter-status")).to_have_attribute("open", "")
