@@ -262,11 +262,10 @@ def organisation_rows_for_export():
 
 
 class DownloadView(PortalAPIMixin, APIView):
-    """A whole dataset as one file, streamed row by row so memory stays flat however large it grows."""
+    """A whole dataset as one file, streamed a part at a time so memory stays flat however large it grows."""
 
     content_negotiation_class = FirstRendererNegotiation
     filename = ""
-    chunk_size = 500
     cache_max_age = 3600
 
     def allowed_query_parameters(self):
@@ -302,6 +301,7 @@ class CSVDownloadView(DownloadView):
     renderer_classes = [CSVRenderer]
     content_type = "text/csv; charset=utf-8; header=present"
     serializer_class = None
+    chunk_size = 500
 
     def content(self):
         return self.stream(self.rows().iterator(chunk_size=self.chunk_size))
