@@ -25,7 +25,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make run        set up (venv, database, migrations, demo data) and serve on http://$(HOST):$(PORT)"
 	@echo "make test       set up and run the test suite (pytest)"
-	@echo "make lint       ruff check and format check"
+	@echo "make lint       ruff, the import contracts and the size gate"
 	@echo "make superuser  create a staff login"
 	@echo "make serve      serve as in production (gunicorn, DEBUG off, hashed static files) on http://$(HOST):$(PORT)"
 	@echo "make backup     pg_dump the database into var/backups/ (make restore FILE=... puts one back)"
@@ -45,7 +45,7 @@ install: $(STAMP)
 
 # Starts the embedded server unless DATABASE_URL points elsewhere; settings do the rest.
 db: install
-	@if [ -z "$${DATABASE_URL:-}" ]; then $(PY) -m mmip_portal.devdb url >/dev/null && echo "Embedded PostgreSQL is running (data in var/pgdata)."; else echo "Using DATABASE_URL."; fi
+	@if [ -z "$${DATABASE_URL:-}" ]; then $(PY) -m core.devdb url >/dev/null && echo "Embedded PostgreSQL is running (data in var/pgdata)."; else echo "Using DATABASE_URL."; fi
 
 migrate: db
 	$(PY) manage.py migrate --no-input
@@ -68,7 +68,7 @@ serve: migrate
 	@if [ -z "$${DATABASE_URL:-}" ]; then $(PY) manage.py load_demo_data; fi
 	@set -a; \
 	DEBUG=false; \
-	DATABASE_URL="$${DATABASE_URL:-$$($(PY) -m mmip_portal.devdb url)}"; \
+	DATABASE_URL="$${DATABASE_URL:-$$($(PY) -m core.devdb url)}"; \
 	if [ -z "$${SECRET_KEY:-}" ]; then \
 	  test -s var/secret_key || (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(64))' > var/secret_key); \
 	  SECRET_KEY="$$(cat var/secret_key)"; \
@@ -82,19 +82,23 @@ serve: migrate
 
 # pg_dump (custom format) into var/backups/, from the embedded server or DATABASE_URL.
 backup: db
-	$(PY) -m mmip_portal.backups backup
+	$(PY) -m core.backups backup
 
 # Replaces the database's contents with a backup: make restore FILE=var/backups/mmip-....dump
 restore: db
 	@if [ -z "$(FILE)" ]; then echo "usage: make restore FILE=var/backups/<name>.dump" >&2; exit 2; fi
-	$(PY) -m mmip_portal.backups restore "$(FILE)"
+	$(PY) -m core.backups restore "$(FILE)"
 
 test: db
 	TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff (style, complexity), the import contracts (one-way layers; the product never imports the
+# bench or the tests) and the size gate (modules and functions); docs/architecture.md.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -104,7 +108,7 @@ superuser: migrate
 	$(PY) manage.py createsuperuser
 
 db-stop:
-	@if [ -x $(PY) ]; then $(PY) -m mmip_portal.devdb stop; else echo "Nothing to stop."; fi
+	@if [ -x $(PY) ]; then $(PY) -m core.devdb stop; else echo "Nothing to stop."; fi
 
 clean: db-stop
 	rm -rf $(VENV) var
@@ -123,7 +127,7 @@ BENCH_PORT ?= 8108
 bench-data: db
 	@url="$$($(PY) -m bench.database url)"; \
 	DATABASE_URL="$$url" $(PY) manage.py migrate --no-input -v0; \
-	DATABASE_URL="$$url" $(PY) manage.py generate_bench_data --sites $(N) --seed $(SEED)
+	DATABASE_URL="$$url" DJANGO_SETTINGS_MODULE=bench.settings $(PY) manage.py generate_bench_data --sites $(N) --seed $(SEED)
 
 bench: db
 	$(PY) -m bench.run --sizes $(SIZES) --seconds $(BENCH_SECONDS) --seed $(SEED) --port $(BENCH_PORT)

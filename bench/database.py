@@ -14,7 +14,7 @@ def _base_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return url
-    from mmip_portal import devdb
+    from core import devdb
 
     return devdb.database_url()
 

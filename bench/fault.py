@@ -42,7 +42,7 @@ def restart_database(database_url: str) -> str:
     if command:
         subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)  # noqa: S602
         return f"ran FAULT_RESTART_COMMAND ({command})"
-    from mmip_portal import devdb
+    from core import devdb
 
     if os.environ.get("DATABASE_URL_IS_EXTERNAL"):
         return terminate_backends(database_url)

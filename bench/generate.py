@@ -410,7 +410,7 @@ def bench_data_load(
     """
     from django.db import connection, transaction
 
-    from mmip_portal.cache import bump_landscape_version
+    from core.cache import bump_landscape_version
 
     reference = reference or Reference.from_database()
     landscape = landscape_generate(sites=sites, seed=seed, reference=reference)

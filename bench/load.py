@@ -275,7 +275,7 @@ def prepare(*, sites: int, seed: int = 1) -> tuple[str, dict[str, str]]:
 
     database_url = bench_database_url()
     os.environ["DATABASE_URL"] = database_url
-    development = os.environ | {"DEBUG": "1"}
+    development = os.environ | {"DEBUG": "1", "DJANGO_SETTINGS_MODULE": "bench.settings"}
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--no-input", "-v0"], cwd=BASE_DIR, env=development, check=True)  # noqa: S603
     subprocess.run(  # noqa: S603

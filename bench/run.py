@@ -113,7 +113,7 @@ def server_environment(database_url: str) -> dict[str, str]:
     return os.environ | {
         "DEBUG": "0",
         "TESTING": "",
-        "BENCH": "1",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "SECRET_KEY": "bench-only-not-a-secret-" + "x" * 32,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database_url,
@@ -662,7 +662,11 @@ def run(*, sizes: list[int], seconds: float, seed: int, port: int, workers: int,
     os.environ["DATABASE_URL"] = database_url
     wrk = drivers.ensure_wrk()
     manage = [sys.executable, "manage.py"]
-    development = os.environ | {"DATABASE_URL": database_url, "DEBUG": "1"}
+    development = os.environ | {
+        "DATABASE_URL": database_url,
+        "DEBUG": "1",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+    }
     subprocess.run([*manage, "migrate", "--no-input", "-v0"], cwd=BASE_DIR, env=development, check=True)  # noqa: S603
     subprocess.run(  # noqa: S603
         [*manage, "collectstatic", "--no-input", "-v0"],

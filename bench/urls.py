@@ -1,4 +1,4 @@
-"""The portal's URLs plus the benchmark's anchor view: the ROOT_URLCONF when BENCH=1 (settings)."""
+"""The portal's URLs plus the benchmark's anchor view: the ROOT_URLCONF of bench.settings."""
 
 from django.urls import path
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mmip_portal.models import ReferenceModel, TimeStampedModel
+from core.models import ReferenceModel, TimeStampedModel
 
 
 class RegulatoryTopic(ReferenceModel):
@@ -45,6 +45,17 @@ class CaseStudyQuerySet(models.QuerySet):
 
     def withdrawn(self):
         return self.filter(status=CaseStudyStatus.WITHDRAWN)
+
+    def current(self):
+        """Neither withdrawn nor archived: the case study still stands behind what it says."""
+        return self.exclude(status__in=[CaseStudyStatus.WITHDRAWN, CaseStudyStatus.ARCHIVED])
+
+    def freshness_sources(self) -> list:
+        """(queryset, field) pairs whose newest value is when these case studies last changed.
+
+        A scheduled case study goes live with no write: its go-live time counts as a change.
+        """
+        return [(self.all(), "updated_at"), (self.filter(go_live_at__lte=timezone.now()), "go_live_at")]
 
     def in_review(self):
         """Waiting for a publisher: a first version in review, or changes to a live one submitted."""

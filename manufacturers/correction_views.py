@@ -1,16 +1,17 @@
 """The public "Suggest a correction" pages for sites and organisations.
 
 Protection against spam, in layers: CSRF (Django's middleware), a honeypot field that people
-never see, and a rate limit per client address kept in the shared cache. Nothing is applied
-by itself: a stored correction waits for staff in the admin's moderation queue.
+never see, and a rate limit per client (django-ratelimit, counted in the shared cache by the
+portal's one client-address rule). Nothing is applied by itself: a stored correction waits for
+staff in the admin's moderation queue.
 """
 
-import hashlib
-
 from django.conf import settings
-from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
+
+from core.client_ip import client_ip
 
 from .correction_forms import CorrectionForm
 from .models import Organisation, Site
@@ -64,15 +65,12 @@ def _correction_form(request, *, target, sent):
 
 
 def _rate_limited(request) -> bool:
-    """Count this attempt; True when the client has used up its allowance for the window."""
-    # The address is hashed: the cache never holds it in clear.
-    address = request.META.get("REMOTE_ADDR", "")
-    key = "correction-rate:" + hashlib.sha256(address.encode()).hexdigest()[:32]
-    window = settings.CORRECTION_RATE_LIMIT_WINDOW_SECONDS
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count > settings.CORRECTION_RATE_LIMIT
+    """Count this attempt; True when the client has used up its allowance for the hour."""
+    return is_ratelimited(
+        request,
+        group="corrections",
+        key=lambda _group, request: client_ip(request),
+        # Read per request, so a changed setting applies without a restart.
+        rate=f"{settings.CORRECTION_RATE_LIMIT}/h",
+        increment=True,
+    )

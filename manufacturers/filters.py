@@ -11,7 +11,7 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from mmip_portal.cache import LANDSCAPE, cached
+from core.cache import LANDSCAPE, cached
 
 from .models import (
     Capability,

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from mmip_portal.cache import bump_landscape_version
+from core.cache import bump_landscape_version
 
 from . import quality
 from .models import (
@@ -40,6 +40,7 @@ from .models import (
     SiteStatus,
     Technology,
 )
+from .selectors import case_study_links_to_closed_sites
 from .services import (
     HISTORY_REASON_LENGTH,
     ORGANISATION_KIND_EXPORT_LABELS,
@@ -815,8 +816,6 @@ class SiteImporter:
         self.report.warnings.sort(key=lambda warning: warning.row)
 
     def _warn_closed_sites_in_case_studies(self, planned: list[_Row]) -> None:
-        from casestudies.models import CaseStudy
-
         closing = {
             row.site.pk: row.number
             for row in planned
@@ -824,9 +823,7 @@ class SiteImporter:
         }
         if not closing:
             return
-        links = CaseStudy.sites.through.objects.filter(site_id__in=closing).exclude(
-            casestudy__status__in=[CaseStudy.Status.WITHDRAWN, CaseStudy.Status.ARCHIVED]
-        )
+        links = case_study_links_to_closed_sites(site_ids=closing)
         for site_id, title in links.values_list("site_id", "casestudy__title"):
             self.report.warnings.append(
                 RowError(

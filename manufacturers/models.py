@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from mmip_portal.models import ReferenceModel, TimeStampedModel
+from core.models import ReferenceModel, TimeStampedModel
 
 # Companies House numbers: eight digits (England and Wales), or a two-letter prefix and six
 # digits (SC Scotland, NI Northern Ireland, OC LLPs, ...).
@@ -215,7 +215,7 @@ def map_grid_cell(*, zoom: int, west: float, south: float, east: float, north: f
     return cell_latitude, cell_longitude
 
 
-def _search_query(text: str) -> SearchQuery | None:
+def search_query(text: str) -> SearchQuery | None:
     """A prefix-matching tsquery from free text: "bio vect" finds "biologics" and "viral vectors"."""
     words = re.findall(r"\w+", text.lower())
     if not words:
@@ -256,7 +256,7 @@ class SiteQuerySet(models.QuerySet):
 
     def search(self, text: str):
         """Sites matching free text, annotated with `rank` (names weigh more than towns, towns more than descriptions)."""
-        query = _search_query(text)
+        query = search_query(text)
         if query is None:
             return self
         return self.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))

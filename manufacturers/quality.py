@@ -366,9 +366,8 @@ def _admin_url(obj) -> str:
 
 def check_all() -> list[Finding]:
     """Every check over every organisation, site and case study; errors first."""
-    from casestudies.models import CaseStudy
-
     from .models import Organisation, Site
+    from .selectors import case_study_links_to_closed_sites
 
     findings: list[Finding] = []
     shapes = RegionShapes.load()
@@ -396,13 +395,7 @@ def check_all() -> list[Finding]:
                 WARNING, "organisation_without_sites", organisation.name, _("The organisation has no sites.")
             )
         )
-    closed_links = (
-        CaseStudy.sites.through.objects.filter(site__status=Site.Status.CLOSED)
-        .exclude(casestudy__status__in=[CaseStudy.Status.WITHDRAWN, CaseStudy.Status.ARCHIVED])
-        .select_related("casestudy", "site__organisation")
-        .order_by("casestudy__title")
-    )
-    for link in closed_links:
+    for link in case_study_links_to_closed_sites():
         findings.append(
             Finding(
                 WARNING,

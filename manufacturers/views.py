@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView
 
-from casestudies.models import CaseStudy
-from mmip_portal.api.pagination import EstimatedCountPaginator
-from mmip_portal.cache import LANDSCAPE, cached
+from core.api.pagination import EstimatedCountPaginator
+from core.cache import LANDSCAPE, cached
 
 from .filters import DirectorySiteFilter, OrganisationFilter, SiteFilter
 from .models import Capability, Organisation, Region, Site, Technology
@@ -132,7 +131,7 @@ class SiteDetailView(DetailView):
             "regions": [site.region.boundary],
             "tiles": _tiles(),
         }
-        case_studies = CaseStudy.objects.published().filter(sites=site).newest_first()
+        case_studies = site.case_studies.published().newest_first()
         return super().get_context_data(
             nearest_sites=nearest, case_studies=case_studies, map_data=map_data, **kwargs
         )
@@ -147,7 +146,7 @@ def organisation_detail(request, slug):
         "sites": sites,
         "capabilities": Capability.objects.filter(sites__organisation=organisation).distinct(),
         "technologies": Technology.objects.filter(sites__organisation=organisation).distinct(),
-        "case_studies": CaseStudy.objects.published().filter(organisation=organisation).newest_first(),
+        "case_studies": organisation.case_studies.published().newest_first(),
         "map_data": {
             "points": [_map_point(site, name=site.name) for site in sites],
             "regions": list(boundaries.values()),

@@ -1,32 +1,8 @@
-from importlib import import_module
-
-from django.apps import AppConfig, apps
-from django.contrib.admin.apps import SimpleAdminConfig
-from django.utils.module_loading import module_has_submodule
+from django.apps import AppConfig
 
 
 class MmipPortalConfig(AppConfig):
-    default = True  # this module holds two AppConfigs; this one is the app's own
+    """The project: settings, root URLs and the commands that span every app (load_demo_data)."""
+
     name = "mmip_portal"
     verbose_name = "MMIP portal"
-
-    def ready(self):
-        from .cache import connect_invalidation_signals
-
-        connect_invalidation_signals()
-
-
-class PortalAdminConfig(SimpleAdminConfig):
-    """Django's admin, autodiscovering every app's admin module except django-leaflet's.
-
-    django-leaflet's admin module imports GeoDjango, which needs the GDAL library; the portal
-    uses only Leaflet's static files and template tags (no PostGIS), so it is left out.
-    """
-
-    default_site = "django.contrib.admin.sites.AdminSite"
-
-    def ready(self):
-        super().ready()
-        for app_config in apps.get_app_configs():
-            if app_config.name != "leaflet" and module_has_submodule(app_config.module, "admin"):
-                import_module(f"{app_config.name}.admin")

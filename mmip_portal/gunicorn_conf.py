@@ -28,7 +28,7 @@ keepalive = 5
 # Recycle workers now and then, so a slow leak never builds up.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
-# The portal writes its own JSON request log (mmip_portal.middleware.RequestLogMiddleware).
+# The portal writes its own JSON request log (core.middleware.RequestLogMiddleware).
 accesslog = None
 errorlog = "-"
 # Trust X-Forwarded-Proto only from the load balancer's addresses.

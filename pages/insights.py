@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from core.cache import LANDSCAPE, cached
 from manufacturers.filters import SiteFilter
 from manufacturers.models import (
     Capability,
@@ -24,7 +25,6 @@ from manufacturers.models import (
     SiteStatus,
     Technology,
 )
-from mmip_portal.cache import LANDSCAPE, cached
 
 from . import charts
 

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from casestudies.models import CaseStudy
-from manufacturers.models import Capability, Organisation, Site, Technology, _search_query
+from manufacturers.models import Capability, Organisation, Site, Technology, search_query
 from workstreams.models import Initiative, Workstream
 
 # ts_headline marks matches with these private-use characters; the text is escaped first and
@@ -231,7 +231,7 @@ def portal_search(
     text: str, *, kinds=None, limit: int = RESULTS_PER_GROUP, offset: int = 0
 ) -> list[SearchGroup]:
     """The best matches of each kind, best first, with how many there are in all; one query per kind."""
-    query = _search_query(text)
+    query = search_query(text)
     chosen = [KINDS_BY_KEY[key] for key in kinds] if kinds else list(KINDS)
     if query is None:
         return [SearchGroup(kind=kind, hits=[], total=0) for kind in chosen]

@@ -1,6 +1,5 @@
-"""Insights, search, open data and the about pages: thin views over pages.insights and pages.search."""
+"""The home page, insights, search, open data and the about pages: thin views over pages.insights and pages.search."""
 
-import csv
 from math import ceil
 
 from django.conf import settings
@@ -12,14 +11,39 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from manufacturers.api.views import data_dictionary
+from casestudies.models import CaseStudy
+from core import csv_safety
+from manufacturers.api.downloads import data_dictionary
 from manufacturers.models import Capability, LicenceType, Organisation, Region, Site, Technology
+from workstreams.models import Workstream
 
 from .insights import CHARTS_BY_KEY, cached_landscape_insights, site_filter_for
 from .search import KINDS, RESULTS_PER_GROUP, RESULTS_PER_PAGE, SearchForm, portal_search
 
 # Filters the insights form has no controls for (they come from the map), kept when it is submitted.
 KEPT_FILTERS = ("bbox", "near", "radius_km")
+HOME_CHART_ROWS = 6
+
+
+def home(request):
+    """What the portal is, with the landscape in live figures, a choropleth and the newest case studies."""
+    insights = cached_landscape_insights(site_filter_for({}))
+    context = {
+        "site_count": insights.figures.sites,
+        "organisation_count": insights.figures.organisations,
+        "region_count": insights.figures.regions,
+        # Not cached: a scheduled case study goes live by the clock, with no write to bump the cache.
+        "case_study_count": CaseStudy.objects.published().count(),
+        "latest_case_studies": CaseStudy.objects.published()
+        .newest_first()
+        .select_related("organisation")[:3],
+        "region_chart": insights.chart("regions"),
+        "mix_charts": [
+            insights.chart(key).top(HOME_CHART_ROWS) for key in ("capabilities", "technologies", "licences")
+        ],
+        "workstreams": Workstream.objects.order_by("position"),
+    }
+    return render(request, "pages/home.html", context)
 
 
 @require_GET
@@ -52,16 +76,11 @@ def insights_csv(request, chart):
     table = cached_landscape_insights(site_filter).chart(chart)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="mmip-{slugify(chart)}.csv"'
-    writer = csv.writer(response)
+    writer = csv_safety.writer(response)
     writer.writerow(["slug", "name", "sites"])
     for row in table.rows:
-        writer.writerow([row.slug, _spreadsheet_safe(row.label), row.value])
+        writer.writerow([row.slug, row.label, row.value])
     return response
-
-
-def _spreadsheet_safe(text: str) -> str:
-    # A cell starting with = + - or @ is a formula to Excel; a leading apostrophe keeps it text.
-    return f"'{text}" if text[:1] in {"=", "+", "-", "@"} else text
 
 
 @require_GET

@@ -3,17 +3,17 @@ figures and charts) come from the shared cache until the next write to the lands
 
 These tests commit their data (transactional), as production does: inside a transaction that
 has written the landscape and not committed, `cached()` computes afresh (see test_resilience and
-tests of mmip_portal.cache), so a test's own uncommitted rows are never served stale.
+tests of core.cache), so a test's own uncommitted rows are never served stale.
 """
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.cache import LANDSCAPE, cached
 from manufacturers.filters import SiteFilter
 from manufacturers.models import Organisation, Site
 from manufacturers.services import organisation_save, site_save
-from mmip_portal.cache import LANDSCAPE, cached
 from tests.manufacturers.factories import OrganisationFactory, SiteFactory, region
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

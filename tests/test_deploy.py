@@ -112,7 +112,7 @@ def test_replica_urls_become_aliases_routed_by_the_router():
     assert list(values["DATABASES"]) == ["default", "replica_0", "replica_1"]
     assert values["DATABASES"]["replica_1"]["HOST"] == "replica-b.example.org"
     assert values["DATABASES"]["replica_0"]["CONN_HEALTH_CHECKS"] is True
-    assert values["DATABASE_ROUTERS"] == ["mmip_portal.db_routers.PrimaryReplicaRouter"]
+    assert values["DATABASE_ROUTERS"] == ["core.db_routers.PrimaryReplicaRouter"]
 
 
 def test_the_admin_moves_with_admin_url():

@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.api import pagination
+from core.api.pagination import EstimatedCountPaginator, count_rows, planner_estimate
 from manufacturers.models import Site
-from mmip_portal.api import pagination
-from mmip_portal.api.pagination import EstimatedCountPaginator, count_rows, planner_estimate
 from tests.manufacturers.factories import SiteFactory, region
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 import pytest
 
-from mmip_portal.markdown import render_markdown
+from core.markdown import render_markdown
 
 
 def test_markdown_renders_headings_lists_links_and_tables():

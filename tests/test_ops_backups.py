@@ -12,7 +12,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from mmip_portal import backups
+from core import backups
 from tests.casestudies.factories import CaseStudyFactory
 from tests.manufacturers.factories import CapabilityFactory, LicenceFactory, SiteFactory
 from tests.workstreams.factories import InitiativeFactory
@@ -93,8 +93,6 @@ def test_restore_refuses_a_missing_or_foreign_file(tmp_path):
 
 @pytest.mark.django_db(transaction=False)
 def test_the_command_line_explains_its_usage():
-    result = subprocess.run(
-        [sys.executable, "-m", "mmip_portal.backups"], cwd=ROOT, capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-m", "core.backups"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2
-    assert "usage: python -m mmip_portal.backups backup | restore FILE" in result.stderr
+    assert "usage: python -m core.backups backup | restore FILE" in result.stderr

@@ -4,8 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from manufacturers.services import site_save
-from mmip_portal.cache import (
+from core.cache import (
     LANDSCAPE,
     bump_landscape_version,
     bump_namespace,
@@ -13,6 +12,7 @@ from mmip_portal.cache import (
     landscape_version,
     namespace_version,
 )
+from manufacturers.services import site_save
 from tests.casestudies.factories import CaseStudyFactory
 from tests.manufacturers.factories import CapabilityFactory, SiteFactory
 

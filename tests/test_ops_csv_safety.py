@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 import tablib
 
-from mmip_portal import csv_safety
-from mmip_portal.export_formats import SafeCSV, SafeXLSX
+from core import csv_safety
+from core.export_formats import SafeCSV, SafeXLSX
 
 
 @pytest.mark.parametrize(
@@ -24,9 +24,10 @@ from mmip_portal.export_formats import SafeCSV, SafeXLSX
         ("GSK, Stevenage", "GSK, Stevenage"),
         ("a=b", "a=b"),
         ("", ""),
-        # Plain numbers stay numbers, so coordinates still sort and sum.
+        # Negative numbers stay numbers, so coordinates still sort and sum.
         ("-0.2019", "-0.2019"),
-        ("+44", "+44"),
+        # Text with a leading plus is quoted: a spreadsheet would turn "+44" into 44.
+        ("+44", "'+44"),
         ("-1.5e3", "-1.5e3"),
         (-0.2019, -0.2019),
         (None, None),

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from mmip_portal.logging import JsonFormatter, RequestIdFilter, axes_client_str
+from core.logging import JsonFormatter, RequestIdFilter, axes_client_str
 
 pytestmark = pytest.mark.django_db
 

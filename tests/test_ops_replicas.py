@@ -12,9 +12,9 @@ from django.db import connections, transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from core import backups
+from core.db_routers import PrimaryReplicaRouter, use_primary
 from manufacturers.models import Organisation, Site
-from mmip_portal import backups
-from mmip_portal.db_routers import PrimaryReplicaRouter, use_primary
 from tests.manufacturers.factories import SiteFactory
 
 REPLICA = "replica_0"
@@ -67,7 +67,7 @@ def replica(django_db_blocker, tmp_path_factory):
             connections.settings[REPLICA] = {**base, "NAME": names[REPLICA]}
             assert REPLICA in settings.DATABASES  # the router reads the aliases from there
             SiteFactory(name="Written after the copy")
-            with override_settings(DATABASE_ROUTERS=["mmip_portal.db_routers.PrimaryReplicaRouter"]):
+            with override_settings(DATABASE_ROUTERS=["core.db_routers.PrimaryReplicaRouter"]):
                 yield
         finally:
             if REPLICA in connections.settings:

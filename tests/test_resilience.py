@@ -17,8 +17,8 @@ from django.urls import reverse
 from rest_framework.request import Request
 from rest_framework.throttling import AnonRateThrottle
 
-from mmip_portal import health
-from mmip_portal.cache import LANDSCAPE, bump_namespace, cached
+from core import health
+from core.cache import LANDSCAPE, bump_namespace, cached
 from tests.manufacturers.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +144,7 @@ def test_other_errors_stay_500s():
 def redis_down(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "mmip_portal.cache.FailOpenRedisCache",
+            "BACKEND": "core.cache.FailOpenRedisCache",
             "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -157,7 +157,7 @@ def redis_down(settings):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_site_keeps_serving_while_redis_is_down(visitor, redis_down, caplog):
     SiteFactory(name="Served without a cache")
-    with caplog.at_level(logging.ERROR, logger="mmip_portal.cache"):
+    with caplog.at_level(logging.ERROR, logger="core.cache"):
         for path in PUBLIC_PAGES:
             assert visitor.get(path).status_code == 200, path
             # What the cached public reads do on each page (facet counts, clusters, insights).
@@ -203,7 +203,7 @@ def _redis_answers() -> bool:
 def test_the_fail_open_backend_is_a_normal_cache_while_redis_is_up(settings, visitor):
     settings.CACHES = {
         "default": {
-            "BACKEND": "mmip_portal.cache.FailOpenRedisCache",
+            "BACKEND": "core.cache.FailOpenRedisCache",
             "LOCATION": "redis://127.0.0.1:6379/0",
             "KEY_PREFIX": "mmip-test-resilience",
         }

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from mmip_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class Workstream(TimeStampedModel):

@@ -1,10 +1,13 @@
-"""Reads for the workstream pages that reach into the rest of the portal (case studies, sites, technologies)."""
+"""Reads for the workstream pages that reach into the rest of the portal (case studies, sites, technologies).
+
+Case studies are a higher layer: they are reached through the reverse relation they declare
+(`workstream.case_studies`) and their own queryset methods, never imported.
+"""
 
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q
 
-from casestudies.models import CaseStudy
 from manufacturers.models import Organisation, Region, Site, Technology
 
 from .models import Initiative, Workstream
@@ -28,7 +31,7 @@ class WorkstreamPage:
     workstream: Workstream
     initiatives: list[Initiative]
     guides: list[Initiative]
-    case_studies: list[CaseStudy] = field(default_factory=list)
+    case_studies: list = field(default_factory=list)
     technologies: list[Technology] | None = None
     supply_chain: SupplyChainFigures | None = None
 
@@ -54,12 +57,12 @@ def workstream_get_page(*, workstream: Workstream) -> WorkstreamPage:
         initiatives=[item for item in initiatives if item.kind != Initiative.Kind.GUIDE],
         guides=[item for item in initiatives if item.kind == Initiative.Kind.GUIDE],
     )
-    case_studies = CaseStudy.objects.published().newest_first().select_related("organisation")
     if slug == REGULATORY:
         # Every published case study: the MHRA Innovation Office series is this workstream's own idea.
-        page.case_studies = list(case_studies)
+        case_studies = workstream.case_studies.model.objects.all()
     else:
-        page.case_studies = list(case_studies.filter(workstream=workstream))
+        case_studies = workstream.case_studies.all()
+    page.case_studies = list(case_studies.published().newest_first().select_related("organisation"))
     if slug == TECHNOLOGY:
         page.technologies = list(
             Technology.objects.annotate(site_count=Count("sites", distinct=True))

@@ -3,10 +3,9 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from manufacturers.api.views import published_case_study_sources
+from core.api.renderers import ORJSONRenderer
+from core.api.views import PortalAPIMixin
 from manufacturers.models import Organisation, Site
-from mmip_portal.api.renderers import ORJSONRenderer
-from mmip_portal.api.views import PortalAPIMixin
 from workstreams.models import Workstream
 
 from ..models import CaseStudy
@@ -26,7 +25,7 @@ class CaseStudyViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
 
     def freshness_sources(self):
         return [
-            *published_case_study_sources(),
+            *CaseStudy.objects.freshness_sources(),
             (Organisation.objects.all(), "updated_at"),
             (Site.objects.all(), "updated_at"),
             (Workstream.objects.all(), "updated_at"),

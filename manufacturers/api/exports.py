@@ -16,6 +16,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from core.csv_safety import sql_safe_cell
+
 from ..models import Capability, Licence, LicenceType, Organisation, Region, Site, Technology
 from .serializers import ORGANISATION_TYPE_LABELS, SiteCSVSerializer
 
@@ -104,14 +106,6 @@ def _iso_datetime(expression: str, zone: str) -> str:
     )
 
 
-def _defused(expression: str) -> str:
-    """Text a spreadsheet would run as a formula gets a leading quote, as csv_cell() does."""
-    return (
-        f"(CASE WHEN left({expression}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
-        f" THEN chr(39) || {expression} ELSE {expression} END)"
-    )
-
-
 def _quoted(column: str) -> str:
     """A cell as csv.writer writes it: in double quotes when it holds a comma, quote or line break."""
     return (
@@ -172,7 +166,7 @@ def _csv_parts(request, zone: str) -> tuple[str, str]:
             cells.append(f"{plain[name]} AS {column}")
             line.append(column)
         else:
-            cells.append(f"{_defused(f'coalesce({text[name]}, {empty})')} AS {column}")
+            cells.append(f"{sql_safe_cell(f'coalesce({text[name]}, {empty})')} AS {column}")
             line.append(_quoted(column))
     return ", ".join(cells), " || ',' || ".join(line) + " || E'\\r\\n'"
 

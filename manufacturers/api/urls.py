@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import downloads, views
 
 router = SimpleRouter()
 router.register("sites", views.SiteViewSet, basename="site")
@@ -12,13 +12,15 @@ router.register("technologies", views.TechnologyViewSet, basename="technology")
 router.register("licence-types", views.LicenceTypeViewSet, basename="licence-type")
 
 urlpatterns = [
-    path("downloads/sites.csv", views.SitesCSVDownloadView.as_view(), name="download-sites-csv"),
-    path("downloads/sites.geojson", views.SitesGeoJSONDownloadView.as_view(), name="download-sites-geojson"),
+    path("downloads/sites.csv", downloads.SitesCSVDownloadView.as_view(), name="download-sites-csv"),
+    path(
+        "downloads/sites.geojson", downloads.SitesGeoJSONDownloadView.as_view(), name="download-sites-geojson"
+    ),
     path(
         "downloads/organisations.csv",
-        views.OrganisationsCSVDownloadView.as_view(),
+        downloads.OrganisationsCSVDownloadView.as_view(),
         name="download-organisations-csv",
     ),
-    path("data-dictionary/", views.DataDictionaryView.as_view(), name="data-dictionary"),
+    path("data-dictionary/", downloads.DataDictionaryView.as_view(), name="data-dictionary"),
     *router.urls,
 ]

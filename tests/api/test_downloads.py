@@ -116,7 +116,7 @@ def test_download_queries_do_not_grow_with_rows(client, django_assert_num_querie
 
 def test_site_downloads_are_read_a_batch_at_a_time(client, monkeypatch, django_assert_num_queries):
     """Sites are written by PostgreSQL in keyset batches (exports.py), never all at once."""
-    from manufacturers.api import views
+    from manufacturers.api import downloads as views
 
     SiteFactory.create_batch(7)
     for view in (views.SitesCSVDownloadView, views.SitesGeoJSONDownloadView):
@@ -131,7 +131,7 @@ def test_site_downloads_are_read_a_batch_at_a_time(client, monkeypatch, django_a
 
 
 def test_the_organisations_download_streams_through_a_server_side_cursor(client, monkeypatch):
-    from manufacturers.api import views
+    from manufacturers.api import downloads as views
 
     OrganisationFactory.create_batch(7)
     chunk_sizes = []

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from bench.generate import Reference, bench_data_load, landscape_generate, organisation_count
+from bench.management.commands.generate_bench_data import Command as GenerateBenchData
 from manufacturers.models import Licence, Organisation, Region, Site
 
 
@@ -108,4 +109,4 @@ def test_load_copies_every_row_and_gives_sites_their_search_vectors(reference):
 
 def test_the_command_refuses_a_database_that_is_not_a_bench_database(db):
     with pytest.raises(CommandError, match="not a bench database"):
-        call_command("generate_bench_data", sites=10)
+        call_command(GenerateBenchData(), sites=10)

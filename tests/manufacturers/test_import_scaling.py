@@ -7,11 +7,11 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from core.cache import LANDSCAPE, bump_namespace
 from manufacturers import importing
 from manufacturers.importing import rows_from_csv
 from manufacturers.models import Organisation, Site
 from manufacturers.services import sites_import_rows
-from mmip_portal.cache import LANDSCAPE, bump_namespace
 from tests.manufacturers.factories import OrganisationFactory, SiteFactory, region
 from tests.manufacturers.sheets import CARDIFF, csv_text, sheet_row
 

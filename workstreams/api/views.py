@@ -4,9 +4,9 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
+from core.api.renderers import ORJSONRenderer
+from core.api.views import PortalAPIMixin
 from manufacturers.models import Organisation
-from mmip_portal.api.renderers import ORJSONRenderer
-from mmip_portal.api.views import PortalAPIMixin
 
 from ..models import Initiative, Workstream
 from . import serializers as s

@@ -4,7 +4,7 @@ from csp.decorators import csp_update
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import views
+from pages.api_views import ApiRootView, partner_guide
 
 # Swagger UI and Redoc inject <style> elements as they render, so these two pages (and only
 # these) allow inline styles. Scripts stay strict: the split view serves Swagger UI's start-up
@@ -14,7 +14,7 @@ _docs_styles = csp_update({"style-src": ["'unsafe-inline'"]})
 _redoc_policy = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 
 v1_patterns = [
-    path("", views.ApiRootView.as_view(), name="root"),
+    path("", ApiRootView.as_view(), name="root"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",
@@ -28,7 +28,7 @@ v1_patterns = [
 ]
 
 urlpatterns = [
-    path("", views.partner_guide, name="api-guide"),
+    path("", partner_guide, name="api-guide"),
     path("v1/", include((v1_patterns, "api-v1"))),
-    path("ogc/", include("mmip_portal.api.ogc.urls")),
+    path("ogc/", include("manufacturers.api.ogc.urls")),
 ]

@@ -1,7 +1,7 @@
 """Database backups with pg_dump and pg_restore (custom format), for the embedded server or DATABASE_URL.
 
-    python -m mmip_portal.backups backup            # var/backups/mmip-20260101T020000Z.dump
-    python -m mmip_portal.backups restore FILE      # replaces the database's contents with FILE
+    python -m core.backups backup            # var/backups/mmip-20260101T020000Z.dump
+    python -m core.backups restore FILE      # replaces the database's contents with FILE
 
 (`make backup` and `make restore FILE=...` run these.) The client programs must be at least as new
 as the server: PG_BIN_DIR picks them; otherwise the closest suitable version is taken from the
@@ -42,7 +42,7 @@ def database_settings() -> dict:
     """The portal's database as Django settings: DATABASE_URL, or the embedded development server."""
     url = os.environ.get("DATABASE_URL")
     if not url:
-        from mmip_portal import devdb
+        from core import devdb
 
         url = devdb.database_url()
     return dj_database_url.parse(url)
@@ -199,7 +199,7 @@ def main(argv: list[str]) -> int:
             restore(database_settings(), Path(argv[2]))
             print(f"Restored {argv[2]}.")
         else:
-            print("usage: python -m mmip_portal.backups backup | restore FILE", file=sys.stderr)
+            print("usage: python -m core.backups backup | restore FILE", file=sys.stderr)
             return 2
     except BackupError as error:
         print(error, file=sys.stderr)

@@ -8,7 +8,7 @@ app_name = "ogc"
 OGC_SCHEMA_SETTINGS = {
     "TITLE": "MMIP innovation landscape: OGC API - Features",
     "DESCRIPTION": "UK medicines manufacturing sites as an OGC API - Features (Part 1: Core) service.",
-    "PREPROCESSING_HOOKS": ["mmip_portal.api.schema.only_ogc_endpoints"],
+    "PREPROCESSING_HOOKS": ["core.api.schema.only_ogc_endpoints"],
     "SCHEMA_PATH_PREFIX": "/api/ogc",
 }
 

@@ -1,4 +1,4 @@
-"""The staff admin site: Django's, with TOTP two-factor sign-in when OTP_REQUIRED_FOR_STAFF is on.
+"""The staff admin site (``admin.site``, through PortalAdminConfig.default_site): Django's, with TOTP two-factor sign-in when OTP_REQUIRED_FOR_STAFF is on.
 
 With the setting on it behaves as django-otp's OTPAdminSite: the login form asks for a code
 from the staff member's registered device, and a session that was not verified by a device is
@@ -17,6 +17,10 @@ def otp_required() -> bool:
 
 
 class PortalAdminSite(OTPAdminSite):
+    site_header = "MMIP innovation landscape: staff"
+    site_title = "MMIP staff"
+    index_title = "Content and data"
+
     def __init__(self, name="admin"):
         # Keep Django's "admin" instance namespace (OTPAdminSite defaults to "otpadmin").
         AdminSite.__init__(self, name)

@@ -69,7 +69,7 @@ def document_errors_and_formats(result, generator, request, public):
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "mmip_portal.api.access.ApiKeyAuthentication"
+    target_class = "core.api.access.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):

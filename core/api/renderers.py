@@ -7,26 +7,7 @@ import orjson
 from django.utils.encoding import force_str
 from rest_framework import renderers
 
-# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str | int | float:
-    """One CSV cell: lists joined with `;`, and text that a spreadsheet would run as a formula defused.
-
-    Numbers stay numbers (a negative longitude is data, not a formula); text that starts with
-    = + - @ or a tab or carriage return gets a leading single quote, as OWASP recommends.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, list | tuple):
-        value = ";".join(force_str(item) for item in value)
-    value = force_str(value)
-    return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
+from core.csv_safety import csv_cell
 
 
 class _Echo:

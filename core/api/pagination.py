@@ -22,7 +22,7 @@ from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from mmip_portal.cache import LANDSCAPE, cached
+from core.cache import LANDSCAPE, cached
 
 # Above this many rows (by the planner's estimate) a list's total is the estimate, not a COUNT(*).
 ESTIMATE_COUNTS_ABOVE = 10_000

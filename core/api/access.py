@@ -14,6 +14,8 @@ from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.settings import api_settings
 from rest_framework_api_key.models import APIKey
 
+from core.client_ip import client_ip
+
 API_KEY_HEADER = "X-Api-Key"
 AUTHORIZATION_KEYWORD = "Api-Key"
 
@@ -73,6 +75,10 @@ class PartnerKeyIsUsable(permissions.BasePermission):
 
 
 class _SettingsRateThrottle(throttling.SimpleRateThrottle):
+    def get_ident(self, request):
+        # The portal's one rule for who the client is (NUM_PROXIES), not DRF's own copy of it.
+        return client_ip(request)
+
     def get_rate(self):
         # Read the rate when asked, not at import (DRF's default), so a changed setting applies.
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)

@@ -5,7 +5,7 @@ such as "landscape". Every write to the landscape's models bumps that namespace'
 the transaction commits, so every app server stops using the old entries at the same moment; the
 old entries are never deleted one by one, they simply expire.
 
-    from mmip_portal.cache import LANDSCAPE, cached
+    from core.cache import LANDSCAPE, cached
 
     counts = cached(LANDSCAPE, ("facets", sorted(request.GET.lists())), site_filter.facet_counts)
 
@@ -226,4 +226,4 @@ def connect_invalidation_signals() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     for name, signal in (("post_save", post_save), ("post_delete", post_delete), ("m2m", m2m_changed)):
-        signal.connect(_landscape_changed, dispatch_uid=f"mmip_portal.cache.landscape.{name}")
+        signal.connect(_landscape_changed, dispatch_uid=f"core.cache.landscape.{name}")

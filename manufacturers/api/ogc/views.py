@@ -12,15 +12,15 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from manufacturers.api.filters import ISO8601Field, SiteApiFilter
-from manufacturers.api.queries import EXPORT_VALUES, sites_with_taxonomy_slugs
-from manufacturers.api.serializers import SiteGeoJSONSerializer
-from manufacturers.api.views import site_freshness_sources
-from manufacturers.models import Site
+from core.api.licensing import LICENCE
+from core.api.renderers import GeoJSONRenderer, ORJSONRenderer
+from core.api.views import PortalAPIMixin
 
-from ..licensing import LICENCE
-from ..renderers import GeoJSONRenderer, ORJSONRenderer
-from ..views import PortalAPIMixin
+from ...models import Site
+from ..filters import ISO8601Field, SiteApiFilter
+from ..queries import EXPORT_VALUES, sites_with_taxonomy_slugs
+from ..serializers import SiteGeoJSONSerializer
+from ..views import site_freshness_sources
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",

@@ -3,8 +3,8 @@
 It listens on a unix socket only (no TCP port), so several checkouts on one machine never
 collide. Production and CI's second pass set ``DATABASE_URL`` and never touch this module.
 
-    python -m mmip_portal.devdb url    # start the server if needed, print its DATABASE_URL
-    python -m mmip_portal.devdb stop   # stop it cleanly
+    python -m core.devdb url    # start the server if needed, print its DATABASE_URL
+    python -m core.devdb stop   # stop it cleanly
 """
 
 import os
@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
     elif action == "stop":
         print("Embedded PostgreSQL stopped." if stop() else "Embedded PostgreSQL was not running.")
     else:
-        print(f"usage: python -m mmip_portal.devdb [url|stop], not {action!r}", file=sys.stderr)
+        print(f"usage: python -m core.devdb [url|stop], not {action!r}", file=sys.stderr)
         return 2
     return 0
 

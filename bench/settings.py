@@ -1,0 +1,9 @@
+"""The portal's settings for the benchmark's server: the same in every respect but the URLconf,
+which adds the anchor view (/bench/minimal.json). The product never imports the bench."""
+
+from mmip_portal.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.urls"
+
+# The bench's own commands (generate_bench_data).
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405

@@ -1,0 +1,86 @@
+"""The API's front doors: the v1 root that links every resource, and the partner guide page."""
+
+from django.conf import settings
+from django.shortcuts import render
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.reverse import reverse as api_reverse
+from rest_framework.views import APIView
+
+from core.api.licensing import OGL_URL
+from core.api.renderers import ORJSONRenderer
+from core.api.views import PortalAPIMixin
+
+
+class ApiRootView(PortalAPIMixin, APIView):
+    """Where everything in the API is: each resource's list, the downloads and the documentation."""
+
+    renderer_classes = [ORJSONRenderer]
+
+    @extend_schema(
+        summary="API root",
+        responses=inline_serializer(
+            "ApiRoot",
+            {
+                "resources": serializers.DictField(child=serializers.URLField()),
+                "downloads": serializers.DictField(child=serializers.URLField()),
+                "documentation": serializers.DictField(child=serializers.URLField()),
+                "licence": serializers.URLField(),
+            },
+        ),
+    )
+    def get(self, request):
+        def link(name):
+            return api_reverse(name, request=request)
+
+        return Response(
+            {
+                "resources": {
+                    name: link(f"api-v1:{view}")
+                    for name, view in (
+                        ("sites", "site-list"),
+                        ("site_facets", "site-facets"),
+                        ("organisations", "organisation-list"),
+                        ("regions", "region-list"),
+                        ("capabilities", "capability-list"),
+                        ("technologies", "technology-list"),
+                        ("licence_types", "licence-type-list"),
+                        ("workstreams", "workstream-list"),
+                        ("initiatives", "initiative-list"),
+                        ("case_studies", "case-study-list"),
+                    )
+                },
+                "downloads": {
+                    name: link(f"api-v1:{view}")
+                    for name, view in (
+                        ("sites_csv", "download-sites-csv"),
+                        ("sites_geojson", "download-sites-geojson"),
+                        ("organisations_csv", "download-organisations-csv"),
+                        ("data_dictionary", "data-dictionary"),
+                    )
+                },
+                "documentation": {
+                    "guide": request.build_absolute_uri(reverse("api-guide")),
+                    "openapi": link("api-v1:schema"),
+                    "swagger_ui": link("api-v1:swagger-ui"),
+                    "redoc": link("api-v1:redoc"),
+                    "ogc_api_features": link("ogc:landing-page"),
+                },
+                "licence": OGL_URL,
+            }
+        )
+
+
+def partner_guide(request):
+    """The partner guide: how to get a key, examples in curl and Python, the limits and the licence."""
+    rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+    context = {
+        "anonymous_rate": rates.get("anonymous"),
+        "partner_rate": rates.get("partner"),
+        "api_root": request.build_absolute_uri(reverse("api-v1:root")),
+        "ogc_root": request.build_absolute_uri(reverse("ogc:landing-page")),
+        "contact_email": settings.CONTACT_EMAIL,
+    }
+    return render(request, "api/partner_guide.html", context)
