@@ -12,15 +12,16 @@ from __future__ import annotations
 from functools import cached_property, lru_cache
 from math import asin, cos, radians, sin, sqrt
 
+import numpy
 import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
-from shapely.ops import transform
 
 # The mean Earth radius (IUGG), as used by the database's distance expressions.
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LATITUDE = 111.32
 BRITISH_NATIONAL_GRID = "EPSG:27700"
+SEGMENT_DEGREES = 0.01
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -57,7 +58,13 @@ class Boundary:
 
     @cached_property
     def _grid_shape(self):
-        projected = transform(_to_grid().transform, self.shape)
+        def to_grid_array(coordinates):
+            eastings, northings = _to_grid().transform(coordinates[:, 0], coordinates[:, 1])
+            return numpy.column_stack([eastings, northings])
+
+        # A straight edge in degrees is a curve on the grid: edges are cut into pieces of at most
+        # SEGMENT_DEGREES first, or a long edge's chord would stray by up to a hundred metres.
+        projected = shapely.transform(shapely.segmentize(self.shape, SEGMENT_DEGREES), to_grid_array)
         shapely.prepare(projected)
         return projected
 

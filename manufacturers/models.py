@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.geometry import EARTH_RADIUS_KM, KM_PER_DEGREE_LATITUDE
 from core.models import ReferenceModel, TimeStampedModel
 
 # Companies House numbers: eight digits (England and Wales), or a two-letter prefix and six
@@ -184,10 +185,6 @@ class LocationPrecision(models.TextChoices):
     # The demo data places sites at their town's GeoNames point, not at the gate.
     TOWN = "town", _("Town centre (approximate)")
     SITE = "site", _("Site")
-
-
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE_LATITUDE = 111.32
 
 
 # The most features one map response may carry, however many sites there are.

@@ -13,8 +13,8 @@ Two levels, so a check either protects the data or only informs staff:
 
 Boundaries are the simplified ONS ones stored in `Region.boundary`; they follow mean high
 water, so a site on an estuary or quay can sit just outside every polygon. A point within
-`REGION_TOLERANCE_KM` of a region's boundary counts as inside it. Geometry is plain Python
-(ray casting on a local flat projection), accurate to metres at UK scale: no PostGIS.
+`REGION_TOLERANCE_KM` of a region's boundary counts as inside it. Geometry is shapely's, with
+distances measured on the British National Grid (`core.geometry`): no PostGIS.
 """
 
 from __future__ import annotations
@@ -24,15 +24,20 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from math import asin, cos, radians, sin, sqrt
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from .models import EARTH_RADIUS_KM, KM_PER_DEGREE_LATITUDE, UK_POSTCODE_PATTERN, uk_postcode_validator
+from core.geometry import KM_PER_DEGREE_LATITUDE, Boundary, haversine_km
+
+from .models import UK_POSTCODE_PATTERN, uk_postcode_validator
 
 REGION_TOLERANCE_KM = 2.0
 DUPLICATE_DISTANCE_M = 50.0
+# The duplicate checks look for neighbours in a grid of cells this many degrees of latitude tall
+# (and twice as wide, so cells are roughly square at UK latitudes): about 110 m, so two sites
+# within DUPLICATE_DISTANCE_M are always in the same or adjacent cells.
+DUPLICATE_CELL_DEGREES = 0.001
 
 ERROR = "error"
 WARNING = "warning"
@@ -55,116 +60,7 @@ class Finding:
         return f"{self.level.capitalize()} [{self.check}] {self.subject}: {self.message}"
 
 
-# --- Geometry -------------------------------------------------------------------------------
-
-
-class Shape:
-    """A GeoJSON (Multi)Polygon prepared for fast point-in-polygon and distance queries."""
-
-    def __init__(self, geometry: dict):
-        if geometry.get("type") == "Polygon":
-            polygons = [geometry["coordinates"]]
-        elif geometry.get("type") == "MultiPolygon":
-            polygons = geometry["coordinates"]
-        else:
-            polygons = []
-        # Each ring keeps its bounding box, so the many small islands of a region are skipped
-        # with four comparisons instead of a walk round their edges.
-        self.polygons = []
-        for polygon in polygons:
-            rings = [[(float(x), float(y)) for x, y, *_ in ring] for ring in polygon if len(ring) >= 4]
-            if rings:
-                self.polygons.append([(_bbox(ring), ring) for ring in rings])
-        all_points = [point for polygon in self.polygons for _, ring in polygon for point in ring]
-        self.bbox = _bbox(all_points) if all_points else (0.0, 0.0, -1.0, -1.0)
-
-    def contains(self, latitude: float, longitude: float) -> bool:
-        x, y = longitude, latitude
-        west, south, east, north = self.bbox
-        if not (west <= x <= east and south <= y <= north):
-            return False
-        for polygon in self.polygons:
-            (outer_bbox, outer), holes = polygon[0], polygon[1:]
-            if (
-                _in_bbox(outer_bbox, x, y)
-                and _ring_contains(outer, x, y)
-                and not any(_in_bbox(box, x, y) and _ring_contains(hole, x, y) for box, hole in holes)
-            ):
-                return True
-        return False
-
-    def distance_km(self, latitude: float, longitude: float, *, within_km: float) -> float | None:
-        """Kilometres from the point to the nearest edge, or None when further than `within_km`."""
-        margin_lat = within_km / KM_PER_DEGREE_LATITUDE
-        margin_lon = within_km / (KM_PER_DEGREE_LATITUDE * max(cos(radians(latitude)), 0.01))
-        west, south, east, north = self.bbox
-        if not (
-            west - margin_lon <= longitude <= east + margin_lon
-            and south - margin_lat <= latitude <= north + margin_lat
-        ):
-            return None
-        # A flat projection centred on the point: metres-accurate over a few kilometres.
-        kx = KM_PER_DEGREE_LATITUDE * cos(radians(latitude))
-        ky = KM_PER_DEGREE_LATITUDE
-        best = None
-        for polygon in self.polygons:
-            for (r_west, r_south, r_east, r_north), ring in polygon:
-                if not (
-                    r_west - margin_lon <= longitude <= r_east + margin_lon
-                    and r_south - margin_lat <= latitude <= r_north + margin_lat
-                ):
-                    continue
-                for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
-                    d = _segment_distance(
-                        (x1 - longitude) * kx,
-                        (y1 - latitude) * ky,
-                        (x2 - longitude) * kx,
-                        (y2 - latitude) * ky,
-                    )
-                    if best is None or d < best:
-                        best = d
-        return best if best is not None and best <= within_km else None
-
-    def near(self, latitude: float, longitude: float, *, tolerance_km: float = REGION_TOLERANCE_KM) -> bool:
-        return (
-            self.contains(latitude, longitude)
-            or self.distance_km(latitude, longitude, within_km=tolerance_km) is not None
-        )
-
-
-def _bbox(points) -> tuple[float, float, float, float]:
-    xs = [x for x, _ in points]
-    ys = [y for _, y in points]
-    return (min(xs), min(ys), max(xs), max(ys))
-
-
-def _in_bbox(bbox, x, y) -> bool:
-    return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
-
-
-def _ring_contains(ring, x, y) -> bool:
-    inside = False
-    x1, y1 = ring[-1]
-    for x2, y2 in ring:
-        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
-            inside = not inside
-        x1, y1 = x2, y2
-    return inside
-
-
-def _segment_distance(x1, y1, x2, y2) -> float:
-    """Distance from the origin to the segment (x1, y1)-(x2, y2)."""
-    dx, dy = x2 - x1, y2 - y1
-    length2 = dx * dx + dy * dy
-    t = 0.0 if length2 == 0 else max(0.0, min(1.0, -(x1 * dx + y1 * dy) / length2))
-    px, py = x1 + t * dx, y1 + t * dy
-    return sqrt(px * px + py * py)
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    phi1, phi2 = radians(lat1), radians(lat2)
-    half_chord = sin((phi2 - phi1) / 2) ** 2 + cos(phi1) * cos(phi2) * sin(radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * 1000 * asin(sqrt(half_chord))
+# --- Where a site is ------------------------------------------------------------------------
 
 
 class RegionShapes:
@@ -172,7 +68,7 @@ class RegionShapes:
 
     def __init__(self, regions: Iterable):
         self.regions = list(regions)
-        self.shapes = {region.pk: Shape(region.boundary or {}) for region in self.regions}
+        self.shapes = {region.pk: Boundary(region.boundary) for region in self.regions}
         self._locate = lru_cache(maxsize=20_000)(self._locate_uncached)
 
     @classmethod
@@ -184,7 +80,7 @@ class RegionShapes:
     def _locate_uncached(self, region_pk, latitude: float, longitude: float):
         """(ok, region the point is actually in or near, or None when outside the UK)."""
         shape = self.shapes.get(region_pk)
-        if shape is not None and shape.near(latitude, longitude):
+        if shape is not None and shape.within_km(latitude, longitude, REGION_TOLERANCE_KM):
             return True, None
         containing = [
             region for region in self.regions if self.shapes[region.pk].contains(latitude, longitude)
@@ -192,7 +88,7 @@ class RegionShapes:
         if containing:
             return False, containing[0]
         for region in self.regions:
-            if self.shapes[region.pk].distance_km(latitude, longitude, within_km=REGION_TOLERANCE_KM):
+            if self.shapes[region.pk].within_km(latitude, longitude, REGION_TOLERANCE_KM):
                 return False, region
         return False, None
 
@@ -256,11 +152,9 @@ def likely_duplicates(points: Iterable[SitePoint]) -> list[tuple[SitePoint, Site
             for second in group[i + 1 :]:
                 pairs[_pair_key(first, second)] = (first, second, _("same organisation and postcode"))
 
-    # A grid of cells about 110 m tall: near neighbours are in the same or an adjacent cell.
-    cell = 0.001
     grid: dict[tuple[int, int], list[SitePoint]] = defaultdict(list)
     for point in points:
-        grid[(int(point.latitude // cell), int(point.longitude // (cell * 2)))].append(point)
+        grid[duplicate_cell(point.latitude, point.longitude)].append(point)
     for (row, column), members in grid.items():
         neighbours = [
             other
@@ -274,7 +168,9 @@ def likely_duplicates(points: Iterable[SitePoint]) -> list[tuple[SitePoint, Site
                     continue
                 if not (first.precise or second.precise or first.organisation_key == second.organisation_key):
                     continue
-                distance = haversine_m(first.latitude, first.longitude, second.latitude, second.longitude)
+                distance = 1000 * haversine_km(
+                    first.latitude, first.longitude, second.latitude, second.longitude
+                )
                 if distance <= DUPLICATE_DISTANCE_M:
                     pairs[_pair_key(first, second)] = (
                         first,
@@ -282,6 +178,11 @@ def likely_duplicates(points: Iterable[SitePoint]) -> list[tuple[SitePoint, Site
                         _("%(distance)d m apart") % {"distance": round(distance)},
                     )
     return list(pairs.values())
+
+
+def duplicate_cell(latitude: float, longitude: float) -> tuple[int, int]:
+    """The (row, column) of the duplicate checks' grid that holds a point."""
+    return int(latitude // DUPLICATE_CELL_DEGREES), int(longitude // (DUPLICATE_CELL_DEGREES * 2))
 
 
 def _pair_key(first: SitePoint, second: SitePoint) -> tuple:

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
+
+from core.slugs import unique_slug
 
 from . import quality
 from .models import Correction, Organisation, OrganisationKind, Site
@@ -45,20 +46,6 @@ def _short_name(name: str) -> str:
     # "Stockport NHS FT (Stockport Pharmaceuticals)" -> "Stockport NHS FT": brackets hold former
     # or trading names, which make slugs long without making them clearer.
     return re.sub(r"\s*\([^)]*\)", "", name).strip() or name
-
-
-def unique_slug(model, text: str, *, max_length: int = 80, instance=None) -> str:
-    """A slug for `text` that no other row of `model` has, cut at a word boundary."""
-    base = slugify(text)[:max_length].rstrip("-")
-    if "-" in base and len(slugify(text)) > max_length:
-        base = base.rsplit("-", 1)[0]
-    base = base or "item"
-    candidate, number = base, 2
-    others = model.objects.exclude(pk=instance.pk) if instance is not None and instance.pk else model.objects
-    while others.filter(slug=candidate).exists():
-        candidate = f"{base}-{number}"
-        number += 1
-    return candidate
 
 
 def _website_url(value: str) -> str:

@@ -204,3 +204,21 @@ def test_site_and_organisation_pages_link_to_the_correction_form(client):
     assert f'href="/sites/{site.slug}/correction/"' in site_page
     organisation_page = client.get(site.organisation.get_absolute_url()).content.decode()
     assert f'href="/organisations/{site.organisation.slug}/correction/"' in organisation_page
+
+
+def test_behind_a_load_balancer_each_client_has_its_own_correction_limit(settings, site):
+    """Behind the proxies docs/deployment.md describes, REMOTE_ADDR is always the load balancer:
+    the limit must count the client named in X-Forwarded-For, not the balancer."""
+    settings.NUM_PROXIES = 1
+    settings.CORRECTION_RATE_LIMIT = 2
+    balancer = {"REMOTE_ADDR": "10.0.0.1"}
+    first = Client(HTTP_X_FORWARDED_FOR="203.0.113.5", **balancer)
+    for n in range(2):
+        assert first.post(site_url(site), {"message": f"Note {n}"}).status_code == 302
+    assert first.post(site_url(site), {"message": "One more"}).status_code == 429
+    # Another visitor through the same balancer is not affected...
+    second = Client(HTTP_X_FORWARDED_FOR="198.51.100.7", **balancer)
+    assert second.post(site_url(site), {"message": "Different person"}).status_code == 302
+    # ...and the first cannot escape by forging an address to the left of the real one.
+    forged = Client(HTTP_X_FORWARDED_FOR="192.0.2.99, 203.0.113.5", **balancer)
+    assert forged.post(site_url(site), {"message": "Forged"}).status_code == 429

@@ -24,21 +24,6 @@ SQUARE = {
 }
 
 
-def test_point_in_polygon_respects_holes_and_edges():
-    shape = quality.Shape(SQUARE)
-    assert shape.contains(50.2, 0.2)
-    assert not shape.contains(50.5, 0.5)  # in the hole
-    assert not shape.contains(52.0, 0.5)
-
-
-def test_a_point_just_outside_the_boundary_counts_as_inside_within_the_tolerance():
-    shape = quality.Shape(SQUARE)
-    # 0.01 degrees of latitude is about 1.1 km: inside the 2 km tolerance; 0.05 (5.6 km) is not.
-    assert shape.near(51.01, 0.5)
-    assert not shape.near(51.05, 0.5)
-    assert shape.distance_km(51.01, 0.5, within_km=2) == pytest.approx(1.113, abs=0.01)
-
-
 def _regions():
     home = Region(pk=1, name="Home", boundary=SQUARE)
     neighbour = Region(
