@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView
 
+from core import geojson
 from core.api.pagination import EstimatedCountPaginator
 from core.cache import LANDSCAPE, cached
 
@@ -198,19 +199,14 @@ def map_regions(request):
 def _regions(site_filter) -> dict:
     counts = site_filter.facet_counts(facets=["region"])["region"]
     features = [
-        {
-            "type": "Feature",
-            "id": region.slug,
-            "geometry": region.boundary,
-            "properties": {
-                "slug": region.slug,
-                "name": region.name,
-                "site_count": counts.get(region.slug, 0),
-            },
-        }
+        geojson.feature(
+            region.boundary,
+            {"slug": region.slug, "name": region.name, "site_count": counts.get(region.slug, 0)},
+            id=region.slug,
+        )
         for region in Region.objects.all()
     ]
-    return {"type": "FeatureCollection", "features": features}
+    return geojson.feature_collection(features)
 
 
 class MapViewForm(forms.Form):
@@ -238,15 +234,14 @@ def _clusters(site_filter, zoom: int) -> dict:
     bbox = site_filter.form.cleaned_data["bbox"] or WORLD
     features = [_cluster_feature(row) for row in site_filter.qs.clustered(zoom=zoom, **bbox)]
     in_view = site_filter.qs.select_related("organisation", "region")[:MAP_LIST_LIMIT]
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "total": sum(feature["properties"]["count"] for feature in features),
-        "sites": [
+    return geojson.feature_collection(
+        features,
+        total=sum(feature["properties"]["count"] for feature in features),
+        sites=[
             {"name": str(site), "url": site.get_absolute_url(), "town": site.town, "region": site.region.name}
             for site in in_view
         ],
-    }
+    )
 
 
 def _cluster_feature(row) -> dict:
@@ -258,8 +253,6 @@ def _cluster_feature(row) -> dict:
         }
     else:
         properties["bounds"] = [[row["south"], row["west"]], [row["north"], row["east"]]]
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [row["mean_longitude"], row["mean_latitude"]]},
-        "properties": properties,
-    }
+    return geojson.feature(
+        geojson.point(latitude=row["mean_latitude"], longitude=row["mean_longitude"]), properties
+    )

@@ -1,6 +1,6 @@
 """sitemap.xml: every public page, and nothing the public may not see (drafts stay out)."""
 
-from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import GenericSitemap, Sitemap
 from django.urls import reverse
 
 from casestudies.models import CaseStudy
@@ -31,27 +31,16 @@ class StaticPagesSitemap(Sitemap):
         return reverse(item)
 
 
-class WorkstreamSitemap(Sitemap):
-    changefreq = "monthly"
-
-    def items(self):
-        return Workstream.objects.order_by("position")
-
-    def lastmod(self, workstream):
-        return workstream.updated_at
-
-
-class InitiativeSitemap(Sitemap):
-    changefreq = "monthly"
-
-    def items(self):
-        return Initiative.objects.order_by("slug")
-
-    def lastmod(self, initiative):
-        return initiative.updated_at
+def _monthly(queryset, *, ordering: str = "slug", date_field: str = "updated_at") -> GenericSitemap:
+    """A sitemap of every object in `queryset`, dated by `date_field` (Django's GenericSitemap)."""
+    return GenericSitemap(
+        {"queryset": queryset.order_by(ordering), "date_field": date_field}, changefreq="monthly"
+    )
 
 
 class CaseStudySitemap(Sitemap):
+    """Only published case studies, dated by their last publication (not a draft's edits)."""
+
     changefreq = "monthly"
 
     def items(self):
@@ -61,31 +50,11 @@ class CaseStudySitemap(Sitemap):
         return case_study.last_published_at or case_study.first_published_at
 
 
-class OrganisationSitemap(Sitemap):
-    changefreq = "monthly"
-
-    def items(self):
-        return Organisation.objects.order_by("slug")
-
-    def lastmod(self, organisation):
-        return organisation.updated_at
-
-
-class SiteSitemap(Sitemap):
-    changefreq = "monthly"
-
-    def items(self):
-        return Site.objects.order_by("slug")
-
-    def lastmod(self, site):
-        return site.updated_at
-
-
 SITEMAPS = {
     "pages": StaticPagesSitemap,
-    "workstreams": WorkstreamSitemap,
-    "initiatives": InitiativeSitemap,
+    "workstreams": _monthly(Workstream.objects.all(), ordering="position"),
+    "initiatives": _monthly(Initiative.objects.all()),
     "case-studies": CaseStudySitemap,
-    "organisations": OrganisationSitemap,
-    "sites": SiteSitemap,
+    "organisations": _monthly(Organisation.objects.all()),
+    "sites": _monthly(Site.objects.all()),
 }

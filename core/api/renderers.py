@@ -7,6 +7,7 @@ import orjson
 from django.utils.encoding import force_str
 from rest_framework import renderers
 
+from core import geojson
 from core.csv_safety import csv_cell
 
 
@@ -48,7 +49,7 @@ class GeoJSONRenderer(ORJSONRenderer):
     The page envelope becomes OGC-style members: `numberMatched`, `numberReturned` and `links`.
     """
 
-    media_type = "application/geo+json"
+    media_type = geojson.MEDIA_TYPE
     format = "geojson"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
@@ -58,13 +59,12 @@ class GeoJSONRenderer(ORJSONRenderer):
                 for rel, key in (("next", "next"), ("prev", "previous"))
                 if data.get(key)
             ]
-            data = {
-                "type": "FeatureCollection",
-                "numberMatched": data.get("count"),
-                "numberReturned": len(data["results"]),
-                "features": data["results"],
-                "links": links,
-            }
+            data = geojson.feature_collection(
+                data["results"],
+                numberMatched=data.get("count"),
+                numberReturned=len(data["results"]),
+                links=links,
+            )
         return super().render(data, accepted_media_type, renderer_context)
 
 

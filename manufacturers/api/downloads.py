@@ -12,9 +12,10 @@ from rest_framework.renderers import TemplateHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import geojson
 from core.api.licensing import ATTRIBUTION, LICENCE
 from core.api.negotiation import FirstRendererNegotiation
-from core.api.renderers import CSVRenderer, GeoJSONRenderer, ORJSONRenderer, csv_lines, json_bytes
+from core.api.renderers import CSVRenderer, GeoJSONRenderer, ORJSONRenderer, csv_lines
 from core.api.views import PortalAPIMixin
 
 from ..models import Organisation
@@ -146,19 +147,16 @@ class SitesGeoJSONDownloadView(DownloadView):
     batch_size = exports.BATCH_SIZE
 
     def content(self):
-        head = json_bytes(
-            {
-                "type": "FeatureCollection",
-                "name": "mmip_sites",
-                "licence": LICENCE,
-                "attribution": ATTRIBUTION,
-                "data_dictionary": self.request.build_absolute_uri(reverse("api-v1:data-dictionary")),
-            }
+        head, tail = geojson.collection_envelope(
+            name="mmip_sites",
+            licence=LICENCE,
+            attribution=ATTRIBUTION,
+            data_dictionary=self.request.build_absolute_uri(reverse("api-v1:data-dictionary")),
         )
-        yield head[:-1] + b',"features":['
+        yield head
         for text in exports.site_geojson_features(self.request, self.batch_size):
             yield text.encode("utf-8")
-        yield b"]}"
+        yield tail
 
 
 # The data dictionary.

@@ -12,6 +12,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import geojson
 from core.api.licensing import LICENCE
 from core.api.renderers import GeoJSONRenderer, ORJSONRenderer
 from core.api.views import PortalAPIMixin
@@ -275,13 +276,9 @@ class ItemsView(OGCView):
         if offset > 0:
             links.append(self._page_link("prev", max(offset - limit, 0), limit))
         return Response(
-            {
-                "type": "FeatureCollection",
-                "features": features,
-                "numberMatched": matched,
-                "numberReturned": len(features),
-                "links": links,
-            }
+            geojson.feature_collection(
+                features, numberMatched=matched, numberReturned=len(features), links=links
+            )
         )
 
     def _page_link(self, rel: str, offset: int, limit: int) -> dict:
