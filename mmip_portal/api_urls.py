@@ -2,8 +2,9 @@
 
 from csp.decorators import csp_update
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
+from core.api.schema import CachedSchemaView
 from pages.api_views import ApiRootView, partner_guide
 
 # Swagger UI and Redoc inject <style> elements as they render, so these two pages (and only
@@ -15,7 +16,7 @@ _redoc_policy = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'s
 
 v1_patterns = [
     path("", ApiRootView.as_view(), name="root"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", CachedSchemaView.as_view(), name="schema"),
     path(
         "docs/",
         _docs_styles(SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema")),

@@ -1,7 +1,12 @@
-"""OpenAPI hooks: which endpoints each schema covers, the error answers every operation may give,
-and the API-key security scheme."""
+"""OpenAPI: which endpoints each schema covers, the error answers every operation may give, the
+API-key security scheme, and the view that serves each document from memory."""
+
+import threading
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
+from rest_framework.response import Response
 
 ERROR = {
     "type": "object",
@@ -82,3 +87,36 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
                 "Optional: without one, reads are allowed at a lower rate."
             ),
         }
+
+
+class CachedSchemaView(SpectacularAPIView):
+    """drf-spectacular's schema view, generating each OpenAPI document once per process.
+
+    Generation patches drf-spectacular's global settings (the OGC document has settings of its
+    own), so two generations at once in one process can see each other's settings and fail. One
+    lock serialises them, and the document, which depends only on the code, is kept for the
+    process's life: the schema is served from memory, never generated under load.
+    """
+
+    _documents: dict = {}
+    _lock = threading.Lock()
+
+    @extend_schema(**SCHEMA_KWARGS)
+    def get(self, request, *args, **kwargs):
+        key = (
+            type(self).__qualname__,
+            repr(self.urlconf),
+            self.api_version,
+            repr(sorted((self.custom_settings or {}).items())),
+            request.GET.get("lang"),
+            request.GET.get("version"),
+        )
+        document = self._documents.get(key)
+        if document is None:
+            with self._lock:
+                document = self._documents.get(key)
+                if document is None:
+                    response = super().get(request, *args, **kwargs)
+                    document = self._documents[key] = (response.data, dict(response.headers))
+        data, headers = document
+        return Response(data=data, headers=headers)

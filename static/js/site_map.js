@@ -79,7 +79,10 @@
 
   function regionTooltip(feature, layer) {
     var count = feature.properties.site_count;
-    layer.bindTooltip(feature.properties.name + ": " + count + (count === 1 ? " site" : " sites"), { sticky: true });
+    // An element with text, never a string: Leaflet would parse a string as HTML.
+    var text = document.createElement("span");
+    text.textContent = feature.properties.name + ": " + count + (count === 1 ? " site" : " sites");
+    layer.bindTooltip(text, { sticky: true });
   }
 
   function drawLegend() {

@@ -126,3 +126,28 @@ def test_swagger_ui_and_redoc_are_served_from_local_files(client):
         html = client.get(reverse(name)).content.decode()
         assert "/static/drf_spectacular_sidecar/" in html
         assert "cdn" not in html.lower()
+
+
+def test_the_schemas_are_served_whole_to_many_clients_at_once(live_server, settings):
+    """Two schema documents (v1 and OGC, with settings of their own) requested from 16 threads at
+    once: generation patches drf-spectacular's global settings, so unserialised it answered 500s."""
+    import concurrent.futures
+    import urllib.request
+
+    from core.api.schema import CachedSchemaView
+
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {
+        "DEFAULT_THROTTLE_RATES": {"anonymous": "10000/minute", "partner": "10000/minute"}
+    }
+    CachedSchemaView._documents.clear()  # generate under the load, not before it
+    paths = ["/api/v1/schema/?format=json", "/api/ogc/api?format=json"] * 40
+
+    def fetch(path):
+        with urllib.request.urlopen(live_server.url + path, timeout=60) as response:  # noqa: S310 - loopback
+            return path, response.status, response.read()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(fetch, paths))
+    assert {status for _path, status, _body in results} == {200}
+    bodies = {path: {body for p, _status, body in results if p == path} for path in set(paths)}
+    assert all(len(distinct) == 1 for distinct in bodies.values())

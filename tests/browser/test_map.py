@@ -134,3 +134,24 @@ def test_map_answers_the_two_questions_and_passes_axe(live_server, page, screens
     expect(popup_link).to_have_text(re.compile("Symbiosis Pharmaceutical Services, Stirling"))
     popup_link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Stirling (Castle Business Park)")
+
+
+def test_a_region_name_in_the_map_tooltip_is_text_not_markup(live_server, page):
+    """Staff type region names; the map's tooltip must show one as text, even a hostile one."""
+    from manufacturers.models import Region
+
+    patient(page)
+    hostile = '<img src="x" id="injected" onerror="document.body.dataset.pwned = 1">Wales'
+    Region.objects.filter(name="Wales").update(name=hostile)
+    page.goto(live_server.url + "/map/")
+    _wait_for_map(page)
+    tooltip = page.locator(".leaflet-tooltip", has_text="Wales")
+    for path in page.locator("#site-map .leaflet-overlay-pane path").all():
+        box = path.bounding_box()
+        if box:
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        if tooltip.count():
+            break
+    expect(tooltip).to_contain_text('<img src="x" id="injected"')
+    assert page.locator("#injected").count() == 0
+    assert page.evaluate("document.body.dataset.pwned") is None

@@ -1,5 +1,7 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
+
+from core.api.schema import CachedSchemaView
 
 from . import views
 
@@ -19,6 +21,6 @@ urlpatterns = [
     path("collections/<str:collection_id>", views.CollectionView.as_view(), name="collection"),
     path("collections/<str:collection_id>/items", views.ItemsView.as_view(), name="items"),
     path("collections/<str:collection_id>/items/<str:feature_id>", views.ItemView.as_view(), name="item"),
-    path("api", SpectacularAPIView.as_view(custom_settings=OGC_SCHEMA_SETTINGS), name="openapi"),
+    path("api", CachedSchemaView.as_view(custom_settings=OGC_SCHEMA_SETTINGS), name="openapi"),
     path("api.html", SpectacularSwaggerView.as_view(url_name="ogc:openapi"), name="api-docs"),
 ]
