@@ -178,8 +178,7 @@ def _change_notes(case_study: CaseStudy, notes: list[dict], *, by) -> None:
 
 
 def _pending_change(case_study: CaseStudy, pending: dict, *, by) -> None:
-    """Unpublished changes to a live case study (submitted for review unless the fixture says not):
-    the public keeps the live text."""
+    """Changes to a live case study, submitted for review unless the fixture says not; the public keeps the live text."""
     case_study.refresh_from_db()
     changes = {key: pending[key].strip() for key in ("title", "summary", "body") if key in pending}
     services.case_study_save_draft(
