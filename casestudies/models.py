@@ -1,6 +1,5 @@
 """MHRA Innovation Office regulatory case studies, written and published by MMIP staff."""
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core import signing
 from django.db import models
@@ -9,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ReferenceModel, TimeStampedModel
+from core.models import ReferenceModel, TimeStampedModel, staff_user_field
 
 
 class RegulatoryTopic(ReferenceModel):
@@ -174,38 +173,12 @@ class CaseStudy(TimeStampedModel):
         _("changes submitted at"), null=True, blank=True, editable=False
     )
 
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("author"),
-    )
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reviewer"),
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    author = staff_user_field(_("author"))
+    reviewer = staff_user_field(_("reviewer"))
+    # Not StaffEditedModel: these columns were made with no verbose name, and its explicit
+    # "created by" (the words the admin already shows) would be a migration for nothing.
+    created_by = staff_user_field(None, editable=False)
+    updated_by = staff_user_field(None, editable=False)
 
     objects = CaseStudyQuerySet.as_manager()
 
@@ -304,14 +277,8 @@ class ChangeNote(TimeStampedModel):
     case_study = models.ForeignKey(CaseStudy, on_delete=models.CASCADE, related_name="change_notes")
     note = models.CharField(_("change note"), max_length=300)
     published_at = models.DateTimeField(_("published at"), default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    # No verbose name, as in its migration; the admin labels it "created by" all the same.
+    created_by = staff_user_field(None, editable=False)
 
     class Meta:
         ordering = ["-published_at"]
@@ -331,14 +298,7 @@ class CaseStudyRevision(models.Model):
     # technologies and topics; see CaseStudy.content().
     content = models.JSONField(_("content"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = staff_user_field(_("created by"))
 
     class Meta:
         ordering = ["-number"]
@@ -377,14 +337,7 @@ class CaseStudyEvent(models.Model):
 
     case_study = models.ForeignKey(CaseStudy, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=30, choices=CaseStudyEventAction.choices)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
+    by = staff_user_field(_("by"))
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     comment = models.TextField(_("comment"), blank=True)
     revision = models.ForeignKey(
@@ -428,24 +381,10 @@ class CaseStudyPreviewLink(models.Model):
         CaseStudyRevision, on_delete=models.CASCADE, related_name="preview_links", verbose_name=_("revision")
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = staff_user_field(_("created by"))
     expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("revoked by"),
-    )
+    revoked_by = staff_user_field(_("revoked by"))
 
     objects = CaseStudyPreviewLinkQuerySet.as_manager()
 

@@ -64,13 +64,11 @@ def workstream_get_page(*, workstream: Workstream) -> WorkstreamPage:
         case_studies = workstream.case_studies.all()
     page.case_studies = list(case_studies.published().newest_first().select_related("organisation"))
     if slug == TECHNOLOGY:
-        page.technologies = list(
-            Technology.objects.annotate(site_count=Count("sites", distinct=True))
-            .filter(Q(is_active=True) | Q(site_count__gt=0))
-            .order_by("-site_count", "name")
-        )
+        page.technologies = list(Technology.objects.in_use().order_by("-site_count", "name"))
     if slug == SUPPLY_CHAIN:
         totals = Site.objects.aggregate(sites=Count("pk"), organisations=Count("organisation", distinct=True))
+        # Regions are not a reference vocabulary (they carry boundaries, and no `is_active`),
+        # so they have no with_site_count() of their own.
         regions = list(
             Region.objects.annotate(site_count=Count("sites"))
             .only("slug", "name")

@@ -10,9 +10,8 @@ from django.utils import timezone
 
 from casestudies import services
 from casestudies.models import CaseStudy, CaseStudyEvent, ChangeNote
-from tests.casestudies.factories import CaseStudyFactory, RegulatoryTopicFactory, StaffUserFactory
-from tests.manufacturers.factories import OrganisationFactory, SiteFactory, TechnologyFactory
-from tests.workstreams.factories import workstream
+from tests.casestudies.factories import CaseStudyFactory, StaffUserFactory
+from tests.manufacturers.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,26 +26,6 @@ def _data(case_study, **changes):
 
 def _actions(case_study):
     return list(case_study.events.order_by("pk").values_list("action", flat=True))
-
-
-@pytest.fixture
-def draft(editor):
-    site = SiteFactory()
-    return services.case_study_create(
-        data={
-            "slug": "continuous-tablets",
-            "title": "Continuous tablets",
-            "summary": "Batch to flow.",
-            "body": "## The challenge\n\nA new process.",
-            "organisation": site.organisation,
-            "workstream": workstream("regulatory-environment"),
-            "sites": [site],
-            "technologies": [TechnologyFactory()],
-            "topics": [RegulatoryTopicFactory()],
-            "source_urls": ["https://www.gov.uk/mhra"],
-        },
-        by=editor,
-    )
 
 
 def _submitted(case_study, editor):
@@ -442,86 +421,63 @@ def test_an_editor_cannot_archive(draft, editor):
         services.case_study_archive(case_study=draft, by=editor)
 
 
-# ---------------------------------------------------------------- revisions
+# ---------------------------------------------------------------- a history with past dates
 
 
-def test_restoring_an_old_revision_makes_it_the_new_draft(draft, editor):
-    first = draft.revisions.get(number=1)
+def test_each_step_records_the_time_it_is_given(draft, editor, publisher):
+    created = datetime.datetime(2024, 1, 8, 9, 0, tzinfo=datetime.UTC)
+    case_study = services.case_study_create(data=_data(draft, slug="dated"), by=editor, at=created)
+
+    def day(number):
+        return created + datetime.timedelta(days=number)
+
+    services.case_study_submit_for_review(case_study=case_study, by=editor, at=day(1))
+    services.case_study_request_changes(case_study=case_study, by=publisher, comment="Cite it.", at=day(2))
     services.case_study_save_draft(
-        case_study=draft, data=_data(draft, title="Worse title", sites=[]), by=editor, expected_version=1
+        case_study=case_study,
+        data=_data(case_study, title="Cited"),
+        by=editor,
+        expected_version=None,
+        at=day(3),
     )
-    services.case_study_restore_revision(case_study=draft, revision=first, by=editor, expected_version=2)
-    draft.refresh_from_db()
-    assert draft.title == "Continuous tablets"
-    assert draft.sites.count() == 1
-    assert draft.status == Status.DRAFT
-    assert list(draft.revisions.values_list("number", flat=True)) == [3, 2, 1]
-    assert draft.revisions.get(number=3).content == first.content
-    assert draft.events.first().comment == "Restored revision 1 as a new draft."
+    services.case_study_submit_for_review(case_study=case_study, by=editor, at=day(4))
+    services.case_study_publish(case_study=case_study, by=publisher, at=day(5))
+    services.case_study_withdraw(case_study=case_study, by=publisher, reason="Out of date.", at=day(6))
+    services.case_study_archive(case_study=case_study, by=publisher, at=day(7))
+    case_study.refresh_from_db()
+    assert list(case_study.events.order_by("pk").values_list("action", "at")) == [
+        (Action.CREATED, created),
+        (Action.SUBMITTED, day(1)),
+        (Action.CHANGES_REQUESTED, day(2)),
+        (Action.EDITED, day(3)),
+        (Action.SUBMITTED, day(4)),
+        (Action.PUBLISHED, day(5)),
+        (Action.WITHDRAWN, day(6)),
+        (Action.ARCHIVED, day(7)),
+    ]
+    assert list(case_study.revisions.order_by("number").values_list("created_at", flat=True)) == [
+        created,
+        day(3),
+    ]
+    assert (case_study.first_published_at, case_study.last_published_at) == (day(5), day(5))
+    assert case_study.withdrawn_at == day(6)
 
 
-def test_restoring_a_revision_of_a_published_case_study_does_not_change_the_public_page(
-    draft, editor, publisher
-):
-    first = draft.revisions.get(number=1)
+def test_changes_to_a_live_case_study_keep_the_times_they_are_given(draft, editor, publisher):
     _published(draft, editor, publisher)
     draft.refresh_from_db()
+    edited = datetime.datetime(2025, 6, 2, 9, 0, tzinfo=datetime.UTC)
     services.case_study_save_draft(
-        case_study=draft, data=_data(draft, title="Second"), by=editor, expected_version=None
+        case_study=draft, data=_data(draft, title="Second"), by=editor, expected_version=None, at=edited
     )
-    services.case_study_submit_for_review(case_study=draft, by=editor)
-    services.case_study_publish(case_study=draft, by=publisher)
-    services.case_study_restore_revision(case_study=draft, revision=first, by=editor)
+    services.case_study_submit_for_review(
+        case_study=draft, by=editor, at=edited + datetime.timedelta(hours=1)
+    )
     draft.refresh_from_db()
-    assert CaseStudy.objects.published().get().title == "Second"
-    assert draft.draft_revision.content["title"] == "Continuous tablets"
-    assert draft.editorial_state == Status.DRAFT
-
-
-def test_restoring_an_archived_case_study_makes_it_a_draft(draft, editor, publisher):
-    services.case_study_archive(case_study=draft, by=publisher)
-    services.case_study_restore_revision(case_study=draft, revision=draft.revisions.get(), by=editor)
-    draft.refresh_from_db()
-    assert draft.status == Status.DRAFT
-
-
-def test_a_revision_of_another_case_study_cannot_be_restored(draft, editor):
-    other = CaseStudyFactory()
-    services.case_study_submit_for_review(case_study=other, by=editor)  # snapshots its first revision
-    with pytest.raises(ValidationError, match="That revision belongs to another case study."):
-        services.case_study_restore_revision(case_study=draft, revision=other.revisions.get(), by=editor)
-
-
-# ---------------------------------------------------------------- preview links
-
-
-def test_a_publisher_creates_a_preview_link_that_expires(draft, publisher):
-    with time_machine.travel(datetime.datetime(2026, 3, 1, 9, 0, tzinfo=datetime.UTC), tick=False):
-        link = services.case_study_preview_link_create(case_study=draft, by=publisher, days=3)
-    assert link.revision == draft.revisions.get()
-    assert link.expires_at == datetime.datetime(2026, 3, 4, 9, 0, tzinfo=datetime.UTC)
-    assert _actions(draft)[-1] == Action.PREVIEW_LINK_CREATED
-
-
-def test_an_editor_cannot_create_a_preview_link(draft, editor):
-    with pytest.raises(ValidationError, match="Only a publisher can share a preview of a case study."):
-        services.case_study_preview_link_create(case_study=draft, by=editor)
-
-
-@pytest.mark.parametrize("days", [0, 31])
-def test_a_preview_link_lasts_one_to_thirty_days(draft, publisher, days):
-    with pytest.raises(ValidationError) as refused:
-        services.case_study_preview_link_create(case_study=draft, by=publisher, days=days)
-    assert refused.value.message_dict == {"days": ["A preview link lasts from 1 to 30 days."]}
-
-
-def test_a_preview_link_is_revoked_once(draft, publisher):
-    link = services.case_study_preview_link_create(case_study=draft, by=publisher)
-    services.case_study_preview_link_revoke(link=link, by=publisher)
-    link.refresh_from_db()
-    assert link.is_revoked and link.revoked_by == publisher
-    with pytest.raises(ValidationError, match="This preview link has already been revoked."):
-        services.case_study_preview_link_revoke(link=link, by=publisher)
+    assert draft.draft_revision.created_at == edited
+    assert draft.draft_submitted_at == edited + datetime.timedelta(hours=1)
+    services.case_study_unpublish(case_study=draft, by=publisher, at=edited + datetime.timedelta(hours=2))
+    assert draft.events.get(action=Action.UNPUBLISHED).at == edited + datetime.timedelta(hours=2)
 
 
 # ---------------------------------------------------------------- the rules the admin's buttons follow

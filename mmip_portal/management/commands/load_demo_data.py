@@ -3,9 +3,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from casestudies.services import case_studies_load_toml
+from casestudies.demo import case_studies_load_toml
 from manufacturers.services import SitesImportError, sites_import_csv
-from workstreams.services import initiatives_load_toml
+from workstreams.demo import initiatives_load_toml
 
 
 class Command(BaseCommand):
