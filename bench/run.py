@@ -379,17 +379,18 @@ class Probes:
     def copy_from(self) -> dict:
         from django.db import connection, transaction
 
-        from bench.generate import SITE_COLUMNS, Reference, _LineStream, _site_line, landscape_generate
+        from bench.data_load import SITE_COLUMNS, LineStream, site_line
+        from bench.generate import Reference, landscape_generate
         from manufacturers.models import Site
 
         landscape = landscape_generate(sites=COPY_FROM_ROWS, seed=7, reference=Reference.from_database())
-        lines = [_site_line(site) for site in landscape.sites]
+        lines = [site_line(site) for site in landscape.sites]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE bench_copy_from (LIKE {Site._meta.db_table} INCLUDING DEFAULTS) ON COMMIT DROP"
             )
             start = time.perf_counter()
-            cursor.cursor.copy_expert(f"COPY bench_copy_from ({SITE_COLUMNS}) FROM STDIN", _LineStream(lines))
+            cursor.cursor.copy_expert(f"COPY bench_copy_from ({SITE_COLUMNS}) FROM STDIN", LineStream(lines))
             seconds = time.perf_counter() - start
         return {
             "rows": len(lines),
