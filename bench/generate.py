@@ -264,7 +264,7 @@ class SiteSampler:
             for centre in demo
         ]
 
-    def place(self, count: int):
+    def place(self, count: int) -> tuple[numpy.ndarray, ...]:
         """(latitude, longitude, region id, clustered, town index) of `count` sites, as arrays.
 
         A clustered site falls round a demo town; one that keeps landing in the sea, and every
