@@ -37,7 +37,7 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
-def _summary(latencies: list[float], requests: int, seconds: float, nbytes: int, errors: int) -> dict:
+def summary(latencies: list[float], requests: int, seconds: float, nbytes: int, errors: int) -> dict:
     result = {
         "requests": requests,
         "seconds": round(seconds, 3),
@@ -182,10 +182,10 @@ async def _run(url: str, *, seconds: float, rate: float | None, connections: int
     elapsed = loop.time() - start
     for connection in idle:
         connection.close()
-    return _summary(latencies, len(latencies), elapsed, counters["bytes"], counters["errors"])
+    return summary(latencies, len(latencies), elapsed, counters["bytes"], counters["errors"])
 
 
-def _in_own_loop(coroutine):
+def in_own_loop(coroutine):
     """asyncio.run, in a thread of its own when this thread already runs an event loop (Playwright's, in tests)."""
     try:
         asyncio.get_running_loop()
@@ -197,13 +197,13 @@ def _in_own_loop(coroutine):
 
 def python_fixed_rate(url: str, *, rate: float, seconds: float) -> dict:
     """Latency at a fixed request rate (open loop), measured from each request's due time."""
-    result = _in_own_loop(_run(url, seconds=seconds, rate=rate, connections=0))
+    result = in_own_loop(_run(url, seconds=seconds, rate=rate, connections=0))
     return result | {"target_rps": round(rate, 1)}
 
 
 def python_saturate(url: str, *, seconds: float, connections: int = 8) -> dict:
     """The fallback when wrk is missing: closed-loop requests on `connections` connections."""
-    return _in_own_loop(_run(url, seconds=seconds, rate=None, connections=connections))
+    return in_own_loop(_run(url, seconds=seconds, rate=None, connections=connections))
 
 
 def fetch_streamed(url: str, *, max_seconds: float | None = None) -> dict:

@@ -28,6 +28,9 @@ import time
 from collections import Counter
 
 from bench import load
+from bench.prepare import prepare
+from bench.report import fault_lines
+from bench.server import Server
 
 DEFAULT_SECONDS = 20.0
 DEFAULT_RESTART_AT = 5.0
@@ -174,36 +177,6 @@ def measure(
     return {"fault": timeline["action"], "seconds": seconds, "rate": rate, "requests": len(records)} | result
 
 
-def markdown_lines(result: dict) -> list[str]:
-    def cell(part):
-        return ", ".join(f"{count} × {status}" for status, count in part["statuses"].items()) or "none"
-
-    lines = [
-        "",
-        "### Fault test: PostgreSQL restarted under load",
-        "",
-        f"{result['requests']:,} mixed requests at {result['rate']:g}/s over {result['seconds']:g} s; at "
-        f"{result['down_at_s']:g} s: {result['fault']}; the database answered again at "
-        f"{result['back_at_s']:g} s (outage {result['outage_s']:g} s). Every request sent from "
-        f"{result['grace_s']:g} s after that must succeed.",
-        "",
-        "| phase | requests | statuses |",
-        "|---|---|---|",
-        f"| before | {result['before']['requests']} | {cell(result['before'])} |",
-        f"| outage and {result['grace_s']:g} s after | {result['during']['requests']} | {cell(result['during'])} |",
-        f"| after | {result['after']['requests']} | {cell(result['after'])} |",
-        "",
-        f"5xx other than 503: {result['server_errors']}. Last 503 at {result['last_503_s']} s; first success "
-        f"after the restart at {result['first_success_after_restart_s']} s.",
-        "",
-    ]
-    if result["passed"]:
-        lines.append("**Passed**: no 500, 503s only during the outage, every request after it succeeded.")
-    else:
-        lines.append("**Failed**: " + "; ".join(result["problems"]) + ".")
-    return lines
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="The fault test (docs/performance.md).")
     parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS)
@@ -214,11 +187,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8108)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     args = parser.parse_args(argv)
-    from bench.run import Server
-
-    if os.environ.get("DATABASE_URL") or os.environ.get("BENCH_DATABASE_URL"):
-        os.environ["DATABASE_URL_IS_EXTERNAL"] = "1"
-    database_url, context = load.prepare(sites=args.sites)
+    database_url, context = prepare(sites=args.sites)
     with Server(port=args.port, workers=args.workers, database_url=database_url) as server:
         result = measure(
             server.base,
@@ -230,7 +199,7 @@ def main(argv: list[str]) -> int:
             grace=args.grace,
         )
     result["sites"] = args.sites
-    load.write("fault", result, markdown_lines(result))
+    load.write("fault", result, fault_lines(result))
     return 0 if result["passed"] else 1
 
 

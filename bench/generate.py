@@ -3,32 +3,40 @@
 About 70 % of the sites cluster around the 88 demo sites' towns (fixtures/sites.csv) with a
 Gaussian spread of a few kilometres; the rest are spread uniformly (in degrees) over the UK.
 Every point lies inside the UK and inside the boundary of the region it is given, tested
-against ``Region.boundary``. Capabilities, technologies, licences and organisation kinds are
-drawn from the demo data's own mixes, so facet counts look like the real landscape's.
+against ``Region.boundary`` with ``core.geometry.Boundary``. Capabilities, technologies, licences
+and organisation kinds are drawn from the demo data's own mixes, so facet counts look like the
+real landscape's.
 
-``sites_generate`` only computes rows; ``bench_data_load`` writes them with PostgreSQL COPY.
+``landscape_generate`` only computes rows; ``bench.data_load.bench_data_load`` writes them with
+PostgreSQL COPY.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-import math
 import random
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy
+import shapely
 from django.utils.text import slugify
 
+from core.geometry import Boundary
+
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "sites.csv"
-GENERATOR_VERSION = 1
+# Part of the marker a load leaves on the site table: a new version regenerates existing data.
+GENERATOR_VERSION = 2
 CLUSTERED_SHARE = 0.70
 # One standard deviation of a clustered site's distance from its town, in kilometres.
 CLUSTER_SPREAD_KM = 4.0
 KM_PER_DEGREE = 111.32
+# Draws round a town before a site that keeps landing in the sea is spread instead.
+CLUSTER_ATTEMPTS = 20
+# Sites placed per round of vectorised draws; fixed, so a seed and N always give the same rows.
+CHUNK_SITES = 50_000
 # The demo data has no planned or closed sites; a landscape at scale has some of each.
 STATUS_MIX = (("operational", 0.90), ("planned", 0.06), ("closed", 0.04))
 CONFIDENCE_MIX = (("high", 0.35), ("medium", 0.50), ("low", 0.15))
@@ -58,7 +66,6 @@ KIND_LABELS = {
     "academic/catapult": "academic_catapult",
     "other": "other",
 }
-TIMESTAMP = "2026-01-01 00:00:00+00"
 
 
 @dataclass(frozen=True)
@@ -95,50 +102,6 @@ def demo_sites(path: Path = FIXTURE) -> list[DemoSite]:
         )
         for row in rows
     ]
-
-
-class RegionLocator:
-    """Which region's boundary (GeoJSON MultiPolygon, lon/lat) holds a point, by the even-odd rule.
-
-    Edges are bucketed into thin bands of latitude, so a lookup tests only the few edges that
-    cross the point's band rather than every vertex of every region: fast enough for a million points.
-    """
-
-    BAND_DEGREES = 0.02
-
-    def __init__(self, regions: Iterable[tuple[int, dict]]):
-        self.buckets: dict[int, list[tuple[int, float, float, float, float]]] = {}
-        xs, ys = [], []
-        for region_id, geometry in regions:
-            polygons = (
-                geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
-            )
-            for polygon in polygons:
-                for ring in polygon:
-                    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
-                        xs += (x1, x2)
-                        ys += (y1, y2)
-                        if y1 == y2:
-                            continue
-                        low, high = sorted((y1, y2))
-                        for band in range(self._band(low), self._band(high) + 1):
-                            self.buckets.setdefault(band, []).append((region_id, x1, y1, x2, y2))
-        self.west, self.east, self.south, self.north = min(xs), max(xs), min(ys), max(ys)
-
-    def _band(self, latitude: float) -> int:
-        return math.floor(latitude / self.BAND_DEGREES)
-
-    def region_at(self, longitude: float, latitude: float) -> int | None:
-        inside: dict[int, bool] = {}
-        for region_id, x1, y1, x2, y2 in self.buckets.get(self._band(latitude), ()):
-            if (y1 > latitude) != (y2 > latitude) and longitude < x1 + (latitude - y1) * (x2 - x1) / (
-                y2 - y1
-            ):
-                inside[region_id] = not inside.get(region_id, False)
-        for region_id, is_inside in inside.items():
-            if is_inside:
-                return region_id
-        return None
 
 
 @dataclass
@@ -198,11 +161,45 @@ class Landscape:
     stats: Counter = field(default_factory=Counter)
 
 
-def _weighted(rng: random.Random, mix) -> Iterator[str]:
+class RegionLocator:
+    """Which region's boundary (GeoJSON, longitude and latitude) holds each of many points.
+
+    Each boundary is a ``core.geometry.Boundary``, prepared once, and is asked about a whole array
+    of points at a time after four comparisons with its bounding box rule most of them out: a
+    million points take well under a second.
+    """
+
+    def __init__(self, regions: Iterable[tuple[int, dict]]):
+        self.boundaries = [(region_id, Boundary(geometry)) for region_id, geometry in regions]
+        boxes = numpy.array([boundary.bbox for _, boundary in self.boundaries if not boundary.shape.is_empty])
+        self.west, self.south = boxes[:, 0].min(), boxes[:, 1].min()
+        self.east, self.north = boxes[:, 2].max(), boxes[:, 3].max()
+
+    def regions_at(self, longitudes: numpy.ndarray, latitudes: numpy.ndarray) -> numpy.ndarray:
+        """The id of the region holding each point, 0 where none does (the sea); where simplified
+        boundaries overlap, the region first by id."""
+        found = numpy.zeros(len(longitudes), dtype=numpy.int64)
+        for region_id, boundary in self.boundaries:
+            west, south, east, north = boundary.bbox
+            candidates = numpy.flatnonzero(
+                (found == 0)
+                & (longitudes >= west)
+                & (longitudes <= east)
+                & (latitudes >= south)
+                & (latitudes <= north)
+            )
+            # Intersects, as Boundary.contains has it: a point on the edge is in the region.
+            inside = shapely.intersects_xy(boundary.shape, longitudes[candidates], latitudes[candidates])
+            found[candidates[inside]] = region_id
+        return found
+
+
+def _weighted(draws: numpy.random.Generator, mix, count: int) -> list[str]:
     values = [value for value, _ in mix]
-    weights = [weight for _, weight in mix]
-    while True:
-        yield from rng.choices(values, weights, k=4096)
+    weights = numpy.array([weight for _, weight in mix])
+    return [
+        values[index] for index in draws.choice(len(values), size=count, p=weights / weights.sum()).tolist()
+    ]
 
 
 def organisation_count(sites: int) -> int:
@@ -228,325 +225,126 @@ def landscape_generate(*, sites: int, seed: int, reference: Reference) -> Landsc
             )
         )
     stats: Counter = Counter()
-    return Landscape(organisations, _sites(rng, sites, demo, reference, stats), stats)
+    sampler = SiteSampler(numpy.random.default_rng(seed), sites=sites, demo=demo, reference=reference)
+    return Landscape(organisations, _sites(sampler, sites, stats), stats)
 
 
-def _sites(rng, count, demo, reference, stats) -> Iterator[GeneratedSite]:
-    locator = RegionLocator(reference.regions)
-    organisations = organisation_count(count)
-    towns_by_region: dict[int, list[DemoSite]] = {}
-    for centre in demo:
-        region_id = locator.region_at(centre.longitude, centre.latitude)
-        if region_id is not None:
-            towns_by_region.setdefault(region_id, []).append(centre)
-    town_slugs = {centre.town: slugify(centre.town) for centre in demo}
-    mixes = [
-        (
-            tuple(reference.capabilities[s] for s in centre.capabilities if s in reference.capabilities),
-            tuple(reference.technologies[s] for s in centre.technologies if s in reference.technologies),
-            tuple(reference.licence_types[s] for s in centre.licence_types if s in reference.licence_types),
-            centre.licence_basis,
-        )
-        for centre in demo
-    ]
-    statuses, confidences = _weighted(rng, STATUS_MIX), _weighted(rng, CONFIDENCE_MIX)
-    gauss, uniform, random_ = rng.gauss, rng.uniform, rng.random
-    region_at = locator.region_at
-    west, east, south, north = locator.west, locator.east, locator.south, locator.north
-    spread_lat = CLUSTER_SPREAD_KM / KM_PER_DEGREE
-
-    for number in range(1, count + 1):
-        clustered = random_() < CLUSTERED_SHARE
-        region_id = None
-        if clustered:
-            centre = rng.choice(demo)
-            spread_lon = spread_lat / math.cos(math.radians(centre.latitude))
-            for _ in range(20):
-                latitude = gauss(centre.latitude, spread_lat)
-                longitude = gauss(centre.longitude, spread_lon)
-                region_id = region_at(longitude, latitude)
-                if region_id is not None:
-                    break
-            town, postcode = centre.town, centre.postcode
-        if region_id is None:
-            # Spread over the UK: uniform over its frame, keeping only points on land.
-            clustered = False
-            while region_id is None:
-                latitude, longitude = uniform(south, north), uniform(west, east)
-                region_id = region_at(longitude, latitude)
-            local = towns_by_region.get(region_id)
-            centre = rng.choice(local) if local else rng.choice(demo)
-            town, postcode = centre.town, ""
-        capability_ids = mixes[int(random_() * len(mixes))][0]
-        technology_ids = mixes[int(random_() * len(mixes))][1]
-        _, _, licence_type_ids, basis = mixes[int(random_() * len(mixes))]
-        # Skewed towards low numbers: a few organisations run many sites, most run one or two.
-        organisation_id = 1 + int(organisations * random_() ** 2)
-        stats["clustered" if clustered else "spread"] += 1
-        yield GeneratedSite(
-            id=number,
-            organisation_id=organisation_id,
-            name=f"{town} {SITE_SUFFIXES[number % len(SITE_SUFFIXES)]} {number}",
-            slug=f"{town_slugs[town]}-{number}",
-            status=next(statuses),
-            town=town,
-            postcode=postcode,
-            region_id=region_id,
-            latitude=round(latitude, 6),
-            longitude=round(longitude, 6),
-            confidence=next(confidences),
-            clustered=clustered,
-            capability_ids=capability_ids,
-            technology_ids=technology_ids,
-            licence_type_ids=licence_type_ids,
-            licence_basis=basis,
-        )
+def _sites(sampler: SiteSampler, count: int, stats: Counter) -> Iterator[GeneratedSite]:
+    for first in range(1, count + 1, CHUNK_SITES):
+        yield from sampler.sites(first, min(CHUNK_SITES, count - first + 1), stats)
 
 
-# --- Loading with COPY -------------------------------------------------------------------------
+class SiteSampler:
+    """Draws sites a chunk at a time with numpy's generator, testing a chunk's points against the
+    region boundaries together; the rows depend only on the generator's seed and the chunk sizes."""
 
+    def __init__(
+        self, draws: numpy.random.Generator, *, sites: int, demo: list[DemoSite], reference: Reference
+    ):
+        self.draws, self.demo = draws, demo
+        self.locator = RegionLocator(reference.regions)
+        self.organisations = organisation_count(sites)
+        self.town_latitudes = numpy.array([centre.latitude for centre in demo])
+        self.town_longitudes = numpy.array([centre.longitude for centre in demo])
+        self.towns_by_region: dict[int, list[DemoSite]] = {}
+        homes = self.locator.regions_at(self.town_longitudes, self.town_latitudes).tolist()
+        for centre, region_id in zip(demo, homes, strict=True):
+            if region_id:
+                self.towns_by_region.setdefault(region_id, []).append(centre)
+        self.town_slugs = {centre.town: slugify(centre.town) for centre in demo}
+        self.mixes = [
+            (
+                tuple(reference.capabilities[s] for s in centre.capabilities if s in reference.capabilities),
+                tuple(reference.technologies[s] for s in centre.technologies if s in reference.technologies),
+                tuple(
+                    reference.licence_types[s] for s in centre.licence_types if s in reference.licence_types
+                ),
+                centre.licence_basis,
+            )
+            for centre in demo
+        ]
 
-class _LineStream(io.RawIOBase):
-    """A read()-able stream over lines made on demand, so COPY never needs the whole table in memory."""
+    def place(self, count: int) -> tuple[numpy.ndarray, ...]:
+        """(latitude, longitude, region id, clustered, town index) of `count` sites, as arrays.
 
-    def __init__(self, lines: Iterable[str]):
-        self._lines = iter(lines)
-        self._buffer = b""
-
-    def readable(self):
-        return True
-
-    def read(self, size=-1):
-        while size < 0 or len(self._buffer) < size:
-            chunk = "".join(line for _, line in zip(range(2000), self._lines, strict=False))
-            if not chunk:
-                break
-            self._buffer += chunk.encode()
-        if size < 0:
-            size = len(self._buffer)
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
-
-
-@dataclass
-class LoadReport:
-    sites: int
-    organisations: int
-    capabilities: int = 0
-    technologies: int = 0
-    licences: int = 0
-    seconds: dict[str, float] = field(default_factory=dict)
-    clustered: int = 0
-
-    @property
-    def total_seconds(self) -> float:
-        return sum(self.seconds.values())
-
-
-def _tables():
-    from manufacturers.models import Licence, Organisation, Site
-
-    return {
-        "organisation": Organisation._meta.db_table,
-        "site": Site._meta.db_table,
-        "capabilities": Site.capabilities.through._meta.db_table,
-        "technologies": Site.technologies.through._meta.db_table,
-        "licence": Licence._meta.db_table,
-    }
-
-
-SITE_COLUMNS = (
-    "id, created_at, updated_at, organisation_id, name, slug, status, town, postcode, region_id, "
-    "latitude, longitude, location_precision, source_urls, confidence"
-)
-
-
-def _site_line(site: GeneratedSite) -> str:
-    return (
-        f"{site.id}\t{TIMESTAMP}\t{TIMESTAMP}\t{site.organisation_id}\t{site.name}\t{site.slug}\t"
-        f"{site.status}\t{site.town}\t{site.postcode}\t{site.region_id}\t{site.latitude}\t"
-        f"{site.longitude}\t{'town' if site.clustered else 'site'}\t{{}}\t{site.confidence}\n"
-    )
-
-
-# The same text, weights and configuration as the trigger of migration manufacturers/0003, set-based.
-SEARCH_VECTOR_SQL = """
-    setweight(to_tsvector('english', coalesce(s.name, '')), 'A')
-    || setweight(to_tsvector('english', coalesce(o.name, '')), 'A')
-    || setweight(to_tsvector('english', coalesce(s.town, '') || ' ' || coalesce(s.postcode, '')), 'B')
-    || setweight(to_tsvector('english', coalesce(o.description, '')), 'C')
-"""
-
-
-def _droppable_indexes(cursor, table: str) -> list[tuple[str, str]]:
-    """(name, definition) of the table's indexes that back no constraint: rebuilt after the load."""
-    cursor.execute(
+        A clustered site falls round a demo town; one that keeps landing in the sea, and every
+        other site, is spread uniformly over the UK's frame and drawn again until it is on land.
         """
-        SELECT i.relname, pg_get_indexdef(i.oid)
-          FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-         WHERE x.indrelid = %s::regclass
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
-        """,
-        [table],
-    )
-    return cursor.fetchall()
+        draws, locator = self.draws, self.locator
+        clustered = draws.random(count) < CLUSTERED_SHARE
+        centre = draws.integers(len(self.demo), size=count)
+        latitude, longitude = numpy.zeros(count), numpy.zeros(count)
+        region = numpy.zeros(count, dtype=numpy.int64)
 
+        def settle(pending, latitudes, longitudes):
+            # Rounded before the test, so the point stored is the one found inside its region.
+            latitudes, longitudes = latitudes.round(6), longitudes.round(6)
+            found = locator.regions_at(longitudes, latitudes)
+            placed = found != 0
+            ids = pending[placed]
+            latitude[ids], longitude[ids], region[ids] = latitudes[placed], longitudes[placed], found[placed]
+            return pending[~placed]
 
-def bench_data_load(
-    *,
-    sites: int,
-    seed: int,
-    reference: Reference | None = None,
-    keep_trigger: bool = False,
-    vacuum: bool = True,
-) -> LoadReport:
-    """Replace every organisation and site in the connected database with a generated landscape.
-
-    Sites, their capabilities, technologies and licences are COPYed into temporary tables and
-    moved into place with one INSERT each, with the non-constraint indexes dropped meanwhile and
-    rebuilt afterwards. Unless `keep_trigger`, the search-vector trigger is bypassed for the load
-    (session_replication_role, which also skips foreign-key checks on rows made consistent by
-    construction) and the vectors are computed in the same set-based INSERT.
-    """
-    from django.db import connection, transaction
-
-    from core.cache import bump_landscape_version
-
-    reference = reference or Reference.from_database()
-    landscape = landscape_generate(sites=sites, seed=seed, reference=reference)
-    tables = _tables()
-    report = LoadReport(sites=sites, organisations=len(landscape.organisations))
-    clock = time.perf_counter()
-
-    def lap(name):
-        nonlocal clock
-        now = time.perf_counter()
-        report.seconds[name] = round(report.seconds.get(name, 0.0) + now - clock, 3)
-        clock = now
-
-    with transaction.atomic(), connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg2's cursor, for copy_expert
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        bypass = not keep_trigger and cursor.fetchone()[0]
-        if bypass:
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        else:
-            # Django's foreign keys are deferred; checked at once, they leave no pending
-            # trigger events to block the index rebuild below.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(
-            f"TRUNCATE {tables['licence']}, {tables['capabilities']}, {tables['technologies']}, "
-            f"{tables['site']}, {tables['organisation']} RESTART IDENTITY CASCADE"
-        )
-        indexes = []
-        for table in tables.values():
-            for name, definition in _droppable_indexes(cursor, table):
-                indexes.append(definition)
-                cursor.execute(f'DROP INDEX "{name}"')
-        # Index builds (the GIN on search vectors above all) sort in memory when given room.
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        # Sites go through a staging table to get their search vectors in one set-based
-        # INSERT. Without foreign-key checks the relations go straight to their tables;
-        # with them, they wait in staging tables until the sites they point to exist.
-        staged = ("site",) if bypass else ("site", "capabilities", "technologies", "licence")
-        target = {key: f"bench_{key}" if key in staged else tables[key] for key in tables}
-        for key in staged:
-            cursor.execute(
-                f"CREATE TEMP TABLE bench_{key} (LIKE {tables[key]} INCLUDING DEFAULTS) ON COMMIT DROP"
-            )
-        lap("prepare")
-
-        raw.copy_expert(
-            f"COPY {tables['organisation']} (id, created_at, updated_at, name, slug, kind, website, "
-            "description, companies_house_number) FROM STDIN",
-            _LineStream(
-                f"{o.id}\t{TIMESTAMP}\t{TIMESTAMP}\t{o.name}\t{o.slug}\t{o.kind}\t{o.website}\t"
-                f"A {o.kind.replace('_', ' ')} organisation making medicines in the UK.\t\n"
-                for o in landscape.organisations
-            ),
-        )
-        lap("organisations")
-
-        counters = Counter()
-        chunk = 50_000
-        site_iter = landscape.sites
-        while True:
-            batch = [site for _, site in zip(range(chunk), site_iter, strict=False)]
-            if not batch:
+        spread_lat = CLUSTER_SPREAD_KM / KM_PER_DEGREE
+        pending = numpy.flatnonzero(clustered)
+        for _ in range(CLUSTER_ATTEMPTS):
+            if not pending.size:
                 break
-            lines = {"capabilities": [], "technologies": [], "licence": []}
-            for site in batch:
-                for capability_id in site.capability_ids:
-                    counters["capabilities"] += 1
-                    lines["capabilities"].append(f"{counters['capabilities']}\t{site.id}\t{capability_id}\n")
-                for technology_id in site.technology_ids:
-                    counters["technologies"] += 1
-                    lines["technologies"].append(f"{counters['technologies']}\t{site.id}\t{technology_id}\n")
-                for licence_type_id in site.licence_type_ids:
-                    counters["licence"] += 1
-                    lines["licence"].append(
-                        f"{counters['licence']}\t{TIMESTAMP}\t{TIMESTAMP}\t{site.id}\t{licence_type_id}\t"
-                        f"\t{site.licence_basis}\t\n"
-                    )
-            site_lines = [_site_line(site) for site in batch]
-            lap("generate")
-            raw.copy_expert(f"COPY bench_site ({SITE_COLUMNS}) FROM STDIN", _LineStream(site_lines))
-            raw.copy_expert(
-                f"COPY {target['capabilities']} (id, site_id, capability_id) FROM STDIN",
-                _LineStream(lines["capabilities"]),
+            towns = centre[pending]
+            spread_lon = spread_lat / numpy.cos(numpy.radians(self.town_latitudes[towns]))
+            pending = settle(
+                pending,
+                draws.normal(self.town_latitudes[towns], spread_lat),
+                draws.normal(self.town_longitudes[towns], spread_lon),
             )
-            raw.copy_expert(
-                f"COPY {target['technologies']} (id, site_id, technology_id) FROM STDIN",
-                _LineStream(lines["technologies"]),
+        clustered[pending] = False
+        pending = numpy.flatnonzero(region == 0)
+        while pending.size:
+            pending = settle(
+                pending,
+                draws.uniform(locator.south, locator.north, pending.size),
+                draws.uniform(locator.west, locator.east, pending.size),
             )
-            raw.copy_expert(
-                f"COPY {target['licence']} (id, created_at, updated_at, site_id, licence_type_id, reference, "
-                "basis, source_url) FROM STDIN",
-                _LineStream(lines["licence"]),
+        return latitude, longitude, region, clustered, centre
+
+    def named_after(self, region_id: int, clustered: bool, centre: int, pick: float) -> tuple[str, str]:
+        """The town a site is named after and its postcode district: its own town's when clustered,
+        otherwise a demo town of its region (of the UK where the region has none) and no postcode."""
+        if clustered:
+            town = self.demo[centre]
+            return town.town, town.postcode
+        local = self.towns_by_region.get(region_id) or self.demo
+        return local[int(pick * len(local))].town, ""
+
+    def sites(self, first: int, count: int, stats: Counter) -> Iterator[GeneratedSite]:
+        """Sites numbered from `first`, `count` of them."""
+        draws = self.draws
+        latitude, longitude, region, clustered, centre = (array.tolist() for array in self.place(count))
+        picks = draws.random(count).tolist()
+        mixes = draws.integers(len(self.mixes), size=(count, 3)).tolist()
+        # Skewed towards low numbers: a few organisations run many sites, most run one or two.
+        organisation = (1 + (self.organisations * draws.random(count) ** 2).astype(numpy.int64)).tolist()
+        status, confidence = _weighted(draws, STATUS_MIX, count), _weighted(draws, CONFIDENCE_MIX, count)
+        stats["clustered"] += sum(clustered)
+        stats["spread"] += count - sum(clustered)
+        for i, number in enumerate(range(first, first + count)):
+            town, postcode = self.named_after(region[i], clustered[i], centre[i], picks[i])
+            capabilities, technologies, licences = mixes[i]
+            yield GeneratedSite(
+                id=number,
+                organisation_id=organisation[i],
+                name=f"{town} {SITE_SUFFIXES[number % len(SITE_SUFFIXES)]} {number}",
+                slug=f"{self.town_slugs[town]}-{number}",
+                status=status[i],
+                town=town,
+                postcode=postcode,
+                region_id=region[i],
+                latitude=latitude[i],
+                longitude=longitude[i],
+                confidence=confidence[i],
+                clustered=clustered[i],
+                capability_ids=self.mixes[capabilities][0],
+                technology_ids=self.mixes[technologies][1],
+                licence_type_ids=self.mixes[licences][2],
+                licence_basis=self.mixes[licences][3],
             )
-            lap("copy")
-        report.clustered = landscape.stats["clustered"]
-
-        cursor.execute(
-            f"INSERT INTO {tables['site']} ({SITE_COLUMNS}, search_vector) "  # noqa: S608 (table names from model Meta)
-            f"SELECT {', '.join('s.' + c.strip() for c in SITE_COLUMNS.split(','))}, {SEARCH_VECTOR_SQL} "
-            f"FROM bench_site s JOIN {tables['organisation']} o ON o.id = s.organisation_id"
-        )
-        lap("sites_with_search_vectors")
-        for key in staged[1:]:
-            cursor.execute(f"INSERT INTO {tables[key]} SELECT * FROM bench_{key}")  # noqa: S608
-        lap("insert_relations")
-        for definition in indexes:
-            cursor.execute(definition)
-        lap("indexes")
-        for table in tables.values():
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"  # noqa: S608
-            )
-        cursor.execute(f"COMMENT ON TABLE {tables['site']} IS %s", [data_marker(sites=sites, seed=seed)])
-        # COPY bypasses the model signals: retire what the cache holds of the old data on commit.
-        bump_landscape_version()
-        report.capabilities = counters["capabilities"]
-        report.technologies = counters["technologies"]
-        report.licences = counters["licence"]
-
-    if vacuum and connection.get_autocommit():
-        # VACUUM sets the visibility map, so bbox and cluster queries can use index-only scans.
-        with connection.cursor() as cursor:
-            for table in tables.values():
-                cursor.execute(f"VACUUM ANALYZE {table}")
-    lap("vacuum_analyze")
-    return report
-
-
-def data_marker(*, sites: int, seed: int) -> str:
-    return f"bench data: sites={sites} seed={seed} generator={GENERATOR_VERSION}"
-
-
-def loaded_marker() -> str | None:
-    """The marker the last load left on the site table, to skip regenerating identical data."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT obj_description(%s::regclass, 'pg_class')", [_tables()["site"]])
-        return cursor.fetchone()[0]

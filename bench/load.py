@@ -7,7 +7,8 @@ driver keeps `connections` keep-alive connections busy for `seconds`, each reque
 MIX by weight. API calls carry a partner API key created for the run (and deleted after it), so
 the API's rate limits are a partner's, not an anonymous visitor's. It reports requests per second,
 p50/p95/p99 latency and every error: any status other than 2xx/3xx, and timeouts. There must be
-none. bench/run.py runs it as part of `make bench`; bench/fault.py reuses its driver.
+none. bench/run.py runs it as part of `make bench`; bench/fault.py reuses its driver. The
+Markdown comes from bench/report.py.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from bench import drivers
+from bench.paths import BASE_DIR, RESULTS_DIR, commit_id
+from bench.prepare import prepare
+from bench.report import load_lines
+from bench.server import Server
 
 REQUEST_TIMEOUT = 30.0
 DEFAULT_SECONDS = 20.0
@@ -36,7 +41,7 @@ API_KEY_NAME = "bench load test (deleted after the run)"
 class Request:
     name: str
     kind: str  # "page" | "api"
-    path: str  # a template filled from bench.run.url_context
+    path: str  # a template filled from bench.context.url_context
     weight: int
 
 
@@ -156,7 +161,7 @@ async def _drive(base, paths, *, seconds, connections, rate, api_key, seed, orig
 def drive(
     base, paths, *, seconds, connections=DEFAULT_CONNECTIONS, rate=None, api_key=None, seed=1, origin=None
 ):
-    return drivers._in_own_loop(
+    return drivers.in_own_loop(
         _drive(
             base,
             paths,
@@ -179,13 +184,13 @@ def summarise(records, seconds: float) -> dict:
     latencies = [end - began for began, end, _status, _name in records]
     statuses = Counter(status for *_times, status, _name in records)
     errors = sum(count for status, count in statuses.items() if is_error(status))
-    summary = drivers._summary(latencies, len(records), seconds, 0, errors)
+    summary = drivers.summary(latencies, len(records), seconds, 0, errors)
     summary.pop("bytes"), summary.pop("mb_per_s")
     summary["statuses"] = {str(status): count for status, count in sorted(statuses.items())}
     by_name = {}
     for name in sorted({record[3] for record in records}):
         own = [record for record in records if record[3] == name]
-        part = drivers._summary([end - began for began, end, *_ in own], len(own), seconds, 0, 0)
+        part = drivers.summary([end - began for began, end, *_ in own], len(own), seconds, 0, 0)
         by_name[name] = {
             "requests": part["requests"],
             "p50_ms": part.get("p50_ms"),
@@ -240,71 +245,11 @@ def measure(
     }
 
 
-def markdown_lines(result: dict) -> list[str]:
-    lines = [
-        "",
-        "### Mixed load test",
-        "",
-        f"{len(result['mix'])} kinds of request (pages and API calls, weighted), {result['connections']} "
-        f"connections for {result['seconds']:g} s, API calls with a partner key. Load average after: "
-        f"{result['load_average_after'][0]:.2f} on {os.cpu_count()} cores.",
-        "",
-        "| requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|",
-        f"| {result['requests']:,} | {result['rps']:,.1f} | {result.get('p50_ms', '–')} | "
-        f"{result.get('p95_ms', '–')} | {result.get('p99_ms', '–')} | {result['errors']} |",
-        "",
-        "| request | count | p50 ms | p95 ms | errors |",
-        "|---|---|---|---|---|",
-    ]
-    for name, part in result["by_request"].items():
-        lines.append(
-            f"| {name} | {part['requests']:,} | {part['p50_ms']} | {part['p95_ms']} | {part['errors']} |"
-        )
-    lines += ["", "**Passed**: no errors." if result["passed"] else "**Failed**: see the errors above."]
-    return lines
-
-
-def prepare(*, sites: int, seed: int = 1) -> tuple[str, dict[str, str]]:
-    """The bench database, migrated, holding `sites` generated sites, with static files collected;
-    Django set up on it. Returns (database URL, URL context)."""
-    import subprocess
-
-    from bench.database import bench_database_url
-    from bench.run import BASE_DIR, server_environment, url_context
-
-    database_url = bench_database_url()
-    os.environ["DATABASE_URL"] = database_url
-    development = os.environ | {"DEBUG": "1", "DJANGO_SETTINGS_MODULE": "bench.settings"}
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--no-input", "-v0"], cwd=BASE_DIR, env=development, check=True)  # noqa: S603
-    subprocess.run(  # noqa: S603
-        [*manage, "generate_bench_data", f"--sites={sites}", f"--seed={seed}", "--if-changed"],
-        cwd=BASE_DIR,
-        env=development,
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(  # noqa: S603
-        [*manage, "collectstatic", "--no-input", "-v0"],
-        cwd=BASE_DIR,
-        env=server_environment(database_url),
-        check=True,
-    )
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmip_portal.settings")
-    os.environ.setdefault("DEBUG", "1")
-    django.setup()
-    return database_url, url_context(sites)
-
-
 def write(name: str, result: dict, lines: list[str]) -> None:
-    from bench.run import BASE_DIR, RESULTS_DIR, _commit
-
+    """Save a test's result as bench/results/<date>-<commit>-<name>.json and its Markdown as .md."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H%MZ")
-    stem = RESULTS_DIR / f"{stamp}-{_commit()}-{name}"
+    stem = RESULTS_DIR / f"{stamp}-{commit_id()}-{name}"
     stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     stem.with_suffix(".md").write_text("\n".join(lines).lstrip() + "\n")
     print("\n".join(lines))
@@ -319,14 +264,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8108)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     args = parser.parse_args(argv)
-    from bench.run import Server
-
     database_url, context = prepare(sites=args.sites)
     with Server(port=args.port, workers=args.workers, database_url=database_url) as server:
         started = time.monotonic()
         result = measure(server.base, context, seconds=args.seconds, connections=args.connections)
     result["sites"], result["wall_s"] = args.sites, round(time.monotonic() - started, 1)
-    write("load", result, markdown_lines(result))
+    write("load", result, load_lines(result))
     return 0 if result["passed"] else 1
 
 

@@ -104,6 +104,7 @@ def served(django_db_setup, tmp_path):
         log.close()
 
 
+@pytest.mark.server
 def test_make_serve_stack_serves_pages_static_files_and_health_checks(served):
     base, log_path = served
     status, headers, body = _get(base + "/")

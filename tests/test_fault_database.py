@@ -67,6 +67,7 @@ def database_outage():
         _set_database_available(True)
 
 
+@pytest.mark.server
 def test_gunicorn_answers_503_while_the_database_is_away_and_200_once_it_is_back(
     served,  # noqa: F811
     database_outage,

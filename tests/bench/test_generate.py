@@ -1,4 +1,4 @@
-"""The invariants the scale benchmark's data relies on (bench/generate.py); no timings here."""
+"""The invariants the scale benchmark's data relies on (bench/generate.py, bench/data_load.py); no timings here."""
 
 from collections import Counter
 from dataclasses import asdict
@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from bench.generate import Reference, bench_data_load, landscape_generate, organisation_count
+from bench.data_load import bench_data_load
+from bench.generate import Reference, landscape_generate, organisation_count
 from bench.management.commands.generate_bench_data import Command as GenerateBenchData
 from manufacturers.models import Licence, Organisation, Region, Site
 

@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench import fault, load
+from bench import fault, load, report
 
 CONTEXT = {
     "site_slug": "edinburgh-5",
@@ -118,7 +118,7 @@ def test_the_fault_verdict_fails_on_a_500_or_a_failure_after_recovery(late, prob
     verdict = fault.judge(records, down_at=2.0, back_at=3.0, grace=2.0)
     assert not verdict["passed"]
     assert any(problem in text for text in verdict["problems"])
-    assert any(problem[:10] in line for line in fault.markdown_lines(verdict | _meta()))
+    assert any(problem[:10] in line for line in report.fault_lines(verdict | _meta()))
 
 
 def _meta():

@@ -8,7 +8,9 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 
 from bench import drivers
-from bench.run import evaluate, markdown, measure_size, write
+from bench.report import markdown
+from bench.run import measure_size, write
+from bench.verdicts import evaluate
 from bench.views import minimal
 from bench.workloads import ANCHORS, WORKLOADS, workload_names
 
@@ -228,7 +230,7 @@ def test_a_workload_too_slow_to_load_is_judged_on_one_request():
 
 
 def test_throttled_or_failing_responses_under_load_make_the_workload_an_error(monkeypatch):
-    from bench import run
+    import bench.probes
 
     class StubServer:
         base = "http://127.0.0.1:1"
@@ -237,13 +239,13 @@ def test_throttled_or_failing_responses_under_load_make_the_workload_an_error(mo
     def saturate(self, url, seconds):
         return {"requests": 100, "rps": 50.0, "bytes": 102_400, "errors": 0 if "minimal" in url else 60}
 
-    monkeypatch.setattr(run.drivers, "status_of", lambda url: (200, b"{}"))
+    monkeypatch.setattr(bench.probes.drivers, "status_of", lambda url: (200, b"{}"))
     monkeypatch.setattr(
-        run.drivers, "python_fixed_rate", lambda url, rate, seconds: {"requests": 10, "errors": 5}
+        bench.probes.drivers, "python_fixed_rate", lambda url, rate, seconds: {"requests": 10, "errors": 5}
     )
-    monkeypatch.setattr(run, "open_connections", lambda port: 0)
-    monkeypatch.setattr(run.Probes, "_saturate", saturate)
-    probes = run.Probes(server=StubServer(), seconds=1, wrk=None, database_url="", export_port=2)
+    monkeypatch.setattr(bench.probes, "open_connections", lambda port: 0)
+    monkeypatch.setattr(bench.probes.Probes, "_saturate", saturate)
+    probes = bench.probes.Probes(server=StubServer(), seconds=1, wrk=None, database_url="", export_port=2)
 
     result = probes.http("/api/v1/sites/facets/")
 
@@ -252,7 +254,7 @@ def test_throttled_or_failing_responses_under_load_make_the_workload_an_error(mo
 
 
 def test_a_cold_first_request_is_reported_and_the_workload_judged_on_the_warm_one(monkeypatch):
-    from bench import run
+    import bench.probes
 
     class StubServer:
         base = "http://127.0.0.1:1"
@@ -266,18 +268,18 @@ def test_a_cold_first_request_is_reported_and_the_workload_judged_on_the_warm_on
         clock["now"] += next(durations, 0.01)
         return 200, b"{}"
 
-    monkeypatch.setattr(run.time, "perf_counter", lambda: clock["now"])
-    monkeypatch.setattr(run.drivers, "status_of", status_of)
+    monkeypatch.setattr(bench.probes.time, "perf_counter", lambda: clock["now"])
+    monkeypatch.setattr(bench.probes.drivers, "status_of", status_of)
     monkeypatch.setattr(
-        run.drivers, "python_fixed_rate", lambda url, rate, seconds: {"requests": 10, "errors": 0}
+        bench.probes.drivers, "python_fixed_rate", lambda url, rate, seconds: {"requests": 10, "errors": 0}
     )
-    monkeypatch.setattr(run, "open_connections", lambda port: 0)
+    monkeypatch.setattr(bench.probes, "open_connections", lambda port: 0)
     monkeypatch.setattr(
-        run.Probes,
+        bench.probes.Probes,
         "_saturate",
         lambda self, url, seconds: {"requests": 100, "rps": 50.0, "bytes": 1024, "errors": 0},
     )
-    probes = run.Probes(server=StubServer(), seconds=1, wrk=None, database_url="", export_port=2)
+    probes = bench.probes.Probes(server=StubServer(), seconds=1, wrk=None, database_url="", export_port=2)
 
     result = probes.http("/")
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from bench.generate import bench_data_load, data_marker, loaded_marker
+from bench.data_load import bench_data_load, data_marker, loaded_marker
 
 
 class Command(BaseCommand):

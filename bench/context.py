@@ -1,0 +1,67 @@
+"""The values that fill the workloads' URL templates (`{site_slug}`, `{bbox_1000}`, ...), read from
+the bench database, for bench/run.py's workloads and bench/load.py's mix."""
+
+from __future__ import annotations
+
+from bench.workloads import UK_BBOX
+
+
+def url_context(size: int) -> dict[str, str]:
+    """Values for the workloads' URL templates, read from the bench database."""
+    from django.db.models import Count
+
+    from bench.generate import demo_sites
+    from manufacturers.models import Site
+
+    site = Site.objects.filter(id=max(1, size // 2)).values("slug", "region__slug").first() or (
+        Site.objects.order_by("id").values("slug", "region__slug").first()
+    )
+    capability = (
+        Site.capabilities.through.objects.values("capability__slug")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("capability__slug", flat=True)
+        .first()
+    )
+    town = (
+        Site.objects.values("town")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("town", flat=True)
+        .first()
+    )
+    centre = next((demo for demo in demo_sites() if demo.town == town), None)
+    if centre is not None:
+        latitude, longitude = centre.latitude, centre.longitude
+    else:  # data not made by the generator: the middle site's own position
+        latitude, longitude = (
+            Site.objects.filter(slug=site["slug"]).values_list("latitude", "longitude").get()
+        )
+
+    def bbox(half_lat: float, half_lon: float) -> str:
+        return f"{longitude - half_lon:.5f},{latitude - half_lat:.5f},{longitude + half_lon:.5f},{latitude + half_lat:.5f}"
+
+    def sites_in(half: float) -> int:
+        return Site.objects.within_bbox(
+            south=latitude - half,
+            north=latitude + half,
+            west=longitude - 1.6 * half,
+            east=longitude + 1.6 * half,
+        ).count()
+
+    # The smallest box round the densest town holding at least 1,000 sites (or all, when fewer).
+    low, high = 0.0, 6.0
+    for _ in range(14):
+        middle = (low + high) / 2
+        low, high = (middle, high) if sites_in(middle) < 1000 else (low, middle)
+    return {
+        "site_slug": site["slug"],
+        "region": site["region__slug"],
+        "capability": capability,
+        "near": f"{latitude:.4f},{longitude:.4f}",
+        "bbox_1000": bbox(high, 1.6 * high),
+        "uk_bbox": UK_BBOX,
+        "city_bbox": bbox(0.4, 0.7),
+        "street_bbox": bbox(0.025, 0.045),
+        "town": town,
+    }
