@@ -246,7 +246,8 @@ def cached(
     value = cache.get(full_key, _MISSING)
     if value is not _MISSING:
         return value
-    source = cache_fill_source(cache.get(_position_key(namespace, version)))
+    position = cache.get(_position_key(namespace, version)) if replicas.replica_aliases() else None
+    source = cache_fill_source(position)
     if source is None:
         return compute()
     with read_from(source):

@@ -82,9 +82,9 @@ def database_unavailable(request, error: BaseException | None = None, aliases: l
     """
     aliases = replicas.failed_aliases() if aliases is None else aliases
     logger.error(
-        "Database unavailable (%s on %s); answered 503.",
-        type(error).__name__ if error else "unknown error",
-        ", ".join(aliases) or "an unknown database",
+        "Database unavailable (%s); answered 503. Failed database: %s.",
+        type(error).__name__ if error else "unknown",
+        ", ".join(aliases) or "unknown",
     )
     retry_after = settings.DATABASE_UNAVAILABLE_RETRY_AFTER
     if request.path_info.startswith("/api/"):

@@ -230,7 +230,7 @@ def test_the_503_log_line_names_the_database_that_failed(visitor, database_down,
     with caplog.at_level(logging.ERROR, logger="core.health"):
         assert visitor.get("/workstreams/").status_code == 503
     assert [record.getMessage() for record in caplog.records if record.name == "core.health"] == [
-        "Database unavailable (OperationalError on default); answered 503."
+        "Database unavailable (OperationalError); answered 503. Failed database: default."
     ]
 
 

@@ -78,7 +78,7 @@ def main() -> int:
         print(
             f"PostgreSQL: primary on port {cluster.primary_port}, streaming replica on {cluster.replica_port}"
         )
-        prepare(env)
+        prepare({**env, "DATABASE_REPLICA_URLS": ""})  # a one-off job on the primary, as a release runs
         cluster.wait_for_replay()
         nodes = [Node(name, env, FOLDER / f"node-{name}.log") for name in ("A", "B")]
         for node in nodes:
