@@ -32,6 +32,7 @@ help:
 	@echo "make bench-data N=100000  generate N synthetic sites into the separate bench database"
 	@echo "make bench      the benchmark against its anchors (docs/performance.md)"
 	@echo "make loadtest   mixed pages and API load against gunicorn; make faulttest restarts PostgreSQL under load"
+	@echo "make scaletest  two gunicorn nodes, a primary and a streaming replica, Redis if any: replica, lag, primary and quota faults"
 	@echo "make db-stop    stop the embedded PostgreSQL"
 	@echo "make clean      remove .venv and var/"
 
@@ -145,3 +146,10 @@ loadtest: db
 
 faulttest: db
 	$(PY) -m bench.fault --sites $(LOAD_SITES) --seconds $(LOAD_SECONDS) --port $(BENCH_PORT)
+
+# The scale-out test (docs/deployment.md, "Scale-out test"): its own PostgreSQL primary and streaming
+# replica, Redis from REDIS_URL or 127.0.0.1:6379 when one answers, two gunicorn nodes; all on
+# loopback under var/scaletest/, stopped at the end. A few minutes at most.
+.PHONY: scaletest
+scaletest: install
+	$(PY) -m bench.scale

@@ -3,6 +3,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
+from core.db_routers import use_primary
+
 from .filters import CaseStudyFilter
 from .models import PREVIEW_LINK_SALT, CaseStudy, CaseStudyPreviewLink
 from .selectors import case_study_page_context, case_study_preview_context, case_study_public_get
@@ -32,6 +34,8 @@ def case_study_detail(request, slug):
     return render(request, "casestudies/case_study_detail.html", case_study_page_context(case_study))
 
 
+# On the primary: a new link works, and a revoked one stops, at once, whatever a replica's lag.
+@use_primary()
 def case_study_preview(request, token):
     """A shared preview of one revision for someone without an account, while the link lasts."""
     try:

@@ -11,6 +11,13 @@ old entries are never deleted one by one, they simply expire.
 
 Writes that bypass model signals (`QuerySet.update()`, `bulk_create()`, raw SQL, COPY) must call
 `bump_landscape_version()` themselves.
+
+With read replicas, an entry is never filled from a replica that has not replayed the write that
+made its version: each version is stored with the primary's WAL position read just after it was
+made, and `cached()` computes a missing entry on a replica whose replay has passed that position,
+else on the primary (core.db_routers.cache_fill_source). When neither can be shown to be current
+(the primary is down and the replicas are behind or the position is unknown), the value is
+computed for this request and not stored.
 """
 
 import hashlib
@@ -25,9 +32,12 @@ import orjson
 from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from . import replicas
+from .db_routers import cache_fill_source, read_from
 
 logger = logging.getLogger(__name__)
 
@@ -138,13 +148,34 @@ def _initial_version() -> int:
     return time.time_ns() // 1000
 
 
+def _position_key(namespace: str, version: int) -> str:
+    return f"ns:{namespace}:{version}:position"
+
+
+def _record_position(namespace: str, version: int | None) -> None:
+    """Store the primary's WAL position with a version just made: what its entries must include.
+
+    Read after the version was made, so it lies beyond every write whose bump came before.
+    """
+    if version is None or not replicas.replica_aliases():
+        return
+    try:
+        position = replicas.primary_position()
+    except DatabaseError:
+        return  # unknown: entries of this version are filled from the primary
+    # Kept well beyond an entry's life; once it is gone, entries are filled from the primary.
+    cache.set(_position_key(namespace, version), position, DEFAULT_CACHED_TIMEOUT * 6)
+
+
 def namespace_version(namespace: str) -> int | None:
     """The current version of a cache namespace, or None when the cache cannot tell (Redis down)."""
     key = _version_key(namespace)
     version = cache.get(key)
     if version is None:
-        cache.add(key, _initial_version(), timeout=None)
+        created = cache.add(key, _initial_version(), timeout=None)
         version = cache.get(key)
+        if created:
+            _record_position(namespace, version)
     return version
 
 
@@ -152,9 +183,11 @@ def bump_namespace(namespace: str) -> None:
     """Make every entry cached under `namespace` stale, now (use `bump_namespace_on_commit` in writes)."""
     key = _version_key(namespace)
     try:
-        cache.incr(key)
+        version = cache.incr(key)
     except ValueError:  # no version stored yet: nothing cached under the namespace either
         cache.add(key, _initial_version(), timeout=None)
+        version = cache.get(key)
+    _record_position(namespace, version)
 
 
 def bump_namespace_on_commit(namespace: str) -> None:
@@ -201,7 +234,8 @@ def cached(
     `key` is a string or anything JSON can encode (a tuple of the query parameters, say). With
     the cache unavailable, `compute()` runs every time. So it does inside a transaction that
     has written to the namespace's rows and not committed yet: it must see its own writes, and
-    what it computes must not reach anyone else before the commit.
+    what it computes must not reach anyone else before the commit. A missing entry is computed
+    on a database that has the write behind the current version (see the module's docstring).
     """
     if _bump_pending(namespace):
         return compute()
@@ -210,8 +244,15 @@ def cached(
         return compute()
     full_key = f"{namespace}:{version}:{_digest(key)}"
     value = cache.get(full_key, _MISSING)
-    if value is _MISSING:
+    if value is not _MISSING:
+        return value
+    position = cache.get(_position_key(namespace, version)) if replicas.replica_aliases() else None
+    source = cache_fill_source(position)
+    if source is None:
+        return compute()
+    with read_from(source):
         value = compute()
+        # Stored inside the block: a lazy value is evaluated as it is pickled, on the same database.
         cache.set(full_key, value, timeout)
     return value
 

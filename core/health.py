@@ -1,7 +1,9 @@
 """Health checks for the load balancer, and the answers given when the database is away.
 
 - `/healthz`: the process is alive and serving (no database, no cache): restart it if not.
-- `/readyz`: the database (primary and replicas) and the cache answer: send it traffic only then.
+- `/readyz`: the primary database and the cache answer: send it traffic only then. Read replicas
+  are reported too; one that does not answer makes the status "degraded", not unready, since
+  reads fall back to another replica or the primary (core.db_routers).
 """
 
 import logging
@@ -14,6 +16,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from . import replicas
 from .cache import cache_is_reachable
 
 logger = logging.getLogger(__name__)
@@ -41,33 +44,48 @@ def _database_answers(alias: str) -> bool:
     try:
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
+            answered = cursor.fetchone() == (1,)
     except DatabaseError as error:
         logger.warning("Readiness: database %s unavailable (%s).", alias, type(error).__name__)
-        # A broken connection would fail the next check too; the next one reconnects.
-        connections[alias].close()
+        # Also takes a replica out of rotation; a broken connection would fail the next check
+        # too, and the next one reconnects.
+        replicas.mark_down(alias, error)
+        return False
+    replicas.mark_up(alias)
+    return answered
+
+
+def _cache_answers() -> bool:
+    try:
+        return cache_is_reachable()
+    except Exception as error:  # noqa: BLE001 - any cache failure means "not ready", never a 500
+        logger.warning("Readiness: cache unavailable (%s).", type(error).__name__)
         return False
 
 
 def readyz(request):
-    checks = {alias: _database_answers(alias) for alias in settings.DATABASES}
-    checks = {f"database:{alias}" if alias != "default" else "database": ok for alias, ok in checks.items()}
-    try:
-        checks["cache"] = cache_is_reachable()
-    except Exception as error:  # noqa: BLE001 - any cache failure means "not ready", never a 500
-        logger.warning("Readiness: cache unavailable (%s).", type(error).__name__)
-        checks["cache"] = False
-    ready = all(checks.values())
-    body = {
-        "status": "ok" if ready else "unavailable",
-        "checks": {name: "ok" if ok else "unavailable" for name, ok in checks.items()},
-    }
+    checks = {"database": _database_answers(replicas.PRIMARY)}
+    replica_checks = {f"database:{alias}": _database_answers(alias) for alias in replicas.replica_aliases()}
+    checks |= replica_checks
+    checks["cache"] = _cache_answers()
+    ready = checks["database"] and checks["cache"]
+    status = "ok" if all(checks.values()) else "degraded" if ready else "unavailable"
+    body = {"status": status, "checks": {name: "ok" if ok else "unavailable" for name, ok in checks.items()}}
     return _no_store(JsonResponse(body, status=200 if ready else 503))
 
 
-def database_unavailable(request, error: BaseException | None = None):
-    """503 with a friendly page (JSON under /api/) and Retry-After; rendered without the database."""
-    logger.error("Database unavailable (%s); answered 503.", type(error).__name__ if error else "unknown")
+def database_unavailable(request, error: BaseException | None = None, aliases: list[str] | None = None):
+    """503 with a friendly page (JSON under /api/) and Retry-After; rendered without the database.
+
+    The log line names the databases (aliases) whose connections failed, so an operator knows
+    whether the primary or a replica went away.
+    """
+    aliases = replicas.failed_aliases() if aliases is None else aliases
+    logger.error(
+        "Database unavailable (%s); answered 503. Failed database: %s.",
+        type(error).__name__ if error else "unknown",
+        ", ".join(aliases) or "unknown",
+    )
     retry_after = settings.DATABASE_UNAVAILABLE_RETRY_AFTER
     if request.path_info.startswith("/api/"):
         response = JsonResponse(

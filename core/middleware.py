@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
-from . import health
-from .db_routers import use_primary
+from . import health, replicas
+from .db_routers import PRIMARY, request_reads, use_primary
 from .logging import request_id_var
 
 request_logger = logging.getLogger("mmip_portal.request")
@@ -102,9 +102,11 @@ class PermissionsPolicyMiddleware:
 class DatabaseUnavailableMiddleware:
     """A database outage answers 503 with Retry-After and a friendly page, not a 500 and a trace.
 
-    Nothing is cached or retried here: Django drops the broken connection at the end of the
-    request and, with CONN_HEALTH_CHECKS, the next request reconnects, so pages come back as
-    soon as the database does.
+    A read replica that fails in the middle of a read is left out of rotation and the request is
+    answered again from the primary, so losing a replica never costs a visitor an error page.
+    Nothing else is retried here: Django drops the broken connection at the end of the request
+    and, with CONN_HEALTH_CHECKS, the next request reconnects, so pages come back as soon as the
+    database does.
     """
 
     def __init__(self, get_response):
@@ -114,18 +116,36 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, health.DATABASE_UNAVAILABLE_ERRORS):
-            return health.database_unavailable(request, exception)
-        return None
+        if not isinstance(exception, health.DATABASE_UNAVAILABLE_ERRORS):
+            return None
+        failed = replicas.failed_aliases()
+        lost_replicas = [alias for alias in failed if alias != PRIMARY]
+        for alias in lost_replicas:
+            replicas.mark_down(alias, exception)
+        again = lost_replicas and PRIMARY not in failed and request.method in SAFE_METHODS
+        if again and not getattr(request, "read_again_on_primary", False):
+            # A read changes nothing, so it may be answered a second time.
+            request.read_again_on_primary = True
+            with use_primary():
+                return self.get_response(request)
+        return health.database_unavailable(request, exception, aliases=failed)
 
 
 class PrimaryDatabaseMiddleware:
-    """Serve the admin and every non-read request from the primary database (see db_routers)."""
+    """Serve the admin, every non-read request and every signed-in user from the primary (see db_routers).
+
+    A session cookie is how a signed-in editor is recognised without reading the session (which
+    lives on the primary): straight after an edit, their view of the public pages shows it.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        primary = request.method not in SAFE_METHODS or request.path_info.startswith(f"/{settings.ADMIN_URL}")
-        with use_primary(primary):
+        primary = (
+            request.method not in SAFE_METHODS
+            or request.path_info.startswith(f"/{settings.ADMIN_URL}")
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+        )
+        with request_reads(), use_primary(primary):
             return self.get_response(request)

@@ -160,6 +160,9 @@ for _index, _url in enumerate(_csv(os.environ.get("DATABASE_REPLICA_URLS"))):
     DATABASES[f"replica_{_index}"] = _database(_url) | {"TEST": {"MIRROR": "default"}}
 if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["core.db_routers.PrimaryReplicaRouter"]
+# A replica that does not answer is left out for this many seconds (per process), its reads going
+# to another replica or the primary; then it is asked again.
+DATABASE_REPLICA_RETRY_AFTER = float(os.environ.get("DATABASE_REPLICA_RETRY_AFTER", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A database outage answers 503 with this Retry-After (seconds).
 DATABASE_UNAVAILABLE_RETRY_AFTER = int(os.environ.get("DATABASE_UNAVAILABLE_RETRY_AFTER", "30"))
@@ -198,11 +201,17 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
-# Rate-limit counters (django-ratelimit: the public correction form). Its windows are named by
-# their start, so a counter that outlives its window is harmless; one that dies early lifts the
-# limit, as the file cache's incr() would make it by re-saving with the default 5 minutes.
+# Rate-limit counters (django-ratelimit: the public correction form, and the API's limits through
+# core.quotas). Its windows are named by their start, so a counter that outlives
+# its window is harmless; one that dies early lifts the limit.
+# On disk, the counters are added and incremented under a file lock (core.filecache), so the
+# workers of one machine never lose a count.
 CACHES["ratelimit"] = CACHES["default"] | (
-    {"LOCATION": f"{CACHES['default']['LOCATION']}/ratelimit", "TIMEOUT": None}
+    {
+        "BACKEND": "core.filecache.CountingFileBasedCache",
+        "LOCATION": f"{CACHES['default']['LOCATION']}/ratelimit",
+        "TIMEOUT": None,
+    }
     if CACHES["default"]["BACKEND"].endswith("FileBasedCache")
     else {}
 )
@@ -340,8 +349,8 @@ PERMISSIONS_POLICY = {
 
 # --- Partner API (/api/v1/ and /api/ogc/) --------------------------------------------------------
 
-# Keys, limits, paging, errors and the OpenAPI schema. Limits are counted in the default cache,
-# so in production (REDIS_URL) every server shares them.
+# Keys, limits, paging, errors and the OpenAPI schema. Limits are counted atomically in the
+# "ratelimit" cache (core.quotas), so in production (REDIS_URL) every server shares them.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -5,16 +5,22 @@ TEMPLATE), then left behind as the primary moves on (as a lagging replica would 
 database answered each read is visible in the data.
 """
 
+from contextlib import contextmanager
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
+from django.db.models import Max
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils.http import http_date
 
+from casestudies.services import case_study_preview_link_create, case_study_preview_link_revoke
 from core import backups
-from core.db_routers import PrimaryReplicaRouter, use_primary
+from core.db_routers import PrimaryReplicaRouter, request_reads, use_primary
 from manufacturers.models import Organisation, Site
+from tests.casestudies.factories import CaseStudyFactory, StaffUserFactory
 from tests.manufacturers.factories import SiteFactory
 
 REPLICA = "replica_0"
@@ -34,13 +40,15 @@ def test_without_replicas_everything_uses_the_primary():
     assert router.db_for_write(Site) == "default"
 
 
-@pytest.fixture
-def replica(django_db_blocker, tmp_path_factory):
+@contextmanager
+def _primary_and_lagging_replica(django_db_blocker, tmp_path_factory, *, before_copy, after_copy):
     """The test database copied twice: a primary, and a replica copied from it that then falls behind.
 
-    Both are real databases of their own, used outside the test transaction machinery (which
-    only knows the aliases defined at start-up), and dropped afterwards. Copying a database
-    takes seconds, so few tests use this.
+    `before_copy()` writes what the replica will have, `after_copy()` what it will lack; the
+    block runs with the router installed and yields what `after_copy()` returned. Both are real
+    databases of their own, used outside the test transaction machinery (which only knows the
+    aliases defined at start-up), and dropped afterwards. Copying a database takes seconds, so
+    few tests use this.
     """
     with django_db_blocker.unblock():
         original = connections["default"]
@@ -59,16 +67,16 @@ def replica(django_db_blocker, tmp_path_factory):
         primary.settings_dict = {**base, "NAME": names["default"]}
         connections["default"] = primary
         try:
-            SiteFactory(name="Copied to the replica")
+            before_copy()
             primary.close()
             with original._nodb_cursor() as cursor:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{names[REPLICA]}"')
                 cursor.execute(f'CREATE DATABASE "{names[REPLICA]}" TEMPLATE "{names["default"]}"')
             connections.settings[REPLICA] = {**base, "NAME": names[REPLICA]}
             assert REPLICA in settings.DATABASES  # the router reads the aliases from there
-            SiteFactory(name="Written after the copy")
+            written = after_copy()
             with override_settings(DATABASE_ROUTERS=["core.db_routers.PrimaryReplicaRouter"]):
-                yield
+                yield written
         finally:
             if REPLICA in connections.settings:
                 connections[REPLICA].close()
@@ -79,6 +87,18 @@ def replica(django_db_blocker, tmp_path_factory):
             with original._nodb_cursor() as cursor:
                 for name in names.values():
                     cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture
+def replica(django_db_blocker, tmp_path_factory):
+    """A primary with two sites and a replica that has only the first ("Copied to the replica")."""
+    with _primary_and_lagging_replica(
+        django_db_blocker,
+        tmp_path_factory,
+        before_copy=lambda: SiteFactory(name="Copied to the replica"),
+        after_copy=lambda: SiteFactory(name="Written after the copy"),
+    ):
+        yield
 
 
 # Transactional, so the fixture may close and swap connections; serialized_rollback puts the
@@ -116,3 +136,75 @@ def test_public_pages_read_from_the_replica_and_the_admin_from_the_primary(repli
     client.force_login(staff)  # the session is written to, and read from, the primary
     body = client.get(reverse("admin:manufacturers_site_changelist")).content.decode()
     assert "Written after the copy" in body
+
+
+@copies
+def test_a_signed_in_editor_reads_the_public_pages_from_the_primary(replica):
+    staff = get_user_model().objects.create_superuser(
+        "editor", "editor@example.org", "a long passphrase here"
+    )
+    client = Client()
+    client.force_login(staff)
+    # Straight after an edit in the admin, an editor checking the public page sees the edit.
+    assert "Written after the copy" in client.get(reverse("manufacturers:site-list")).content.decode()
+
+
+@copies
+def test_reads_after_a_write_in_the_same_request_go_to_the_primary(replica):
+    with request_reads():  # what PrimaryDatabaseMiddleware opens for every request
+        assert "Written after the copy" not in _names(Site.objects.all())
+        Organisation.objects.using("default").first().save()
+        assert "Written after the copy" in _names(Site.objects.all())
+    assert "Written after the copy" not in _names(Site.objects.all())
+
+
+CLUSTERS = "/map/clusters.json?zoom=6&bbox=-9,49,2,61"
+
+
+@copies
+def test_a_shared_cache_entry_is_never_filled_from_a_replica_behind_the_write(replica):
+    # The second site's write bumped the landscape's version; the replica has not replayed it.
+    primary_total = Site.objects.using("default").count()
+    assert Client().get(CLUSTERS).json()["total"] == primary_total
+    # Nor is a stale entry left behind to be served once the replica has caught up.
+    assert Client().get(CLUSTERS).json()["total"] == primary_total
+
+
+@copies
+def test_last_modified_comes_from_the_database_that_produced_the_body(replica):
+    response = Client().get(reverse("api-v1:site-list"))
+    assert [site["name"] for site in response.json()["results"]] == ["Copied to the replica"]
+    # Stamped by the replica that answered, so a client revalidating after the replica has caught
+    # up gets the newer list rather than a 304 for the old one.
+    replica_latest = Site.objects.using(REPLICA).aggregate(latest=Max("updated_at"))["latest"]
+    assert response["Last-Modified"] == http_date(replica_latest.timestamp())
+
+
+@pytest.fixture
+def preview_links(django_db_blocker, tmp_path_factory):
+    """Two preview links: one the replica has and the primary then revoked, one only the primary has."""
+    links = {}
+
+    def before_copy():
+        publisher = StaffUserFactory(username="publisher", group="Publishers")
+        case_study = CaseStudyFactory(title="Draft for a reviewer")
+        links["revoked"] = case_study_preview_link_create(case_study=case_study, by=publisher)
+
+    def after_copy():
+        publisher = get_user_model().objects.get(username="publisher")
+        case_study_preview_link_revoke(link=links["revoked"], by=publisher)
+        links["new"] = case_study_preview_link_create(
+            case_study=links["revoked"].revision.case_study, by=publisher
+        )
+        return links
+
+    with _primary_and_lagging_replica(
+        django_db_blocker, tmp_path_factory, before_copy=before_copy, after_copy=after_copy
+    ) as written:
+        yield written
+
+
+@copies
+def test_preview_links_are_read_on_the_primary_so_a_revocation_holds_at_once(preview_links):
+    assert Client().get(preview_links["revoked"].get_absolute_url()).status_code == 410
+    assert Client().get(preview_links["new"].get_absolute_url()).status_code == 200

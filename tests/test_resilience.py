@@ -17,7 +17,7 @@ from django.urls import reverse
 from rest_framework.request import Request
 from rest_framework.throttling import AnonRateThrottle
 
-from core import health
+from core import health, replicas
 from core.cache import LANDSCAPE, bump_namespace, cached
 from tests.manufacturers.factories import SiteFactory
 
@@ -55,6 +55,7 @@ def database_down():
     finally:
         broken.close()
         connections["default"] = original
+        replicas.forget_failures()
 
 
 @pytest.fixture
@@ -223,3 +224,35 @@ def test_api_rate_limits_let_requests_through_while_redis_is_down(redis_down, rf
 
     for _ in range(3):
         assert OnePerDay().allow_request(Request(rf.get("/api/v1/sites/")), view=None) is True
+
+
+def test_the_503_log_line_names_the_database_that_failed(visitor, database_down, caplog):
+    with caplog.at_level(logging.ERROR, logger="core.health"):
+        assert visitor.get("/workstreams/").status_code == 503
+    assert [record.getMessage() for record in caplog.records if record.name == "core.health"] == [
+        "Database unavailable (OperationalError); answered 503. Failed database: default."
+    ]
+
+
+@pytest.fixture
+def replica_of_the_test_database(settings, django_db_blocker):
+    """A replica alias on the test database itself (its committed rows: the reference data)."""
+    connections.settings["replica_0"] = {**connections["default"].settings_dict}
+    settings.DATABASE_ROUTERS = ["core.db_routers.PrimaryReplicaRouter"]
+    with django_db_blocker.unblock():
+        yield
+    connections["replica_0"].close()
+    del connections["replica_0"]
+    del connections.settings["replica_0"]
+
+
+def test_public_reads_and_the_api_are_served_by_the_replica_while_the_primary_is_down(
+    replica_of_the_test_database, database_down, visitor
+):
+    assert "Skills" in visitor.get("/workstreams/").content.decode()
+    response = visitor.get(reverse("api-v1:region-list"))
+    assert response.status_code == 200
+    assert response.json()["count"] == 12
+    assert response["Last-Modified"]
+    # Readiness follows the primary: writes, the admin and sign-in need it.
+    assert visitor.get("/readyz").status_code == 503

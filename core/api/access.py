@@ -3,6 +3,8 @@
 Anonymous reads are allowed at a low rate. A partner's key lifts the limit. A key that is sent
 must be good: an unknown key is a 401, a revoked or expired one a 403, each saying why, so a
 partner whose key lapsed is told so instead of being quietly served at the anonymous rate.
+Limits are counted atomically in the shared cache (core.quotas), so they hold across threads,
+workers and servers.
 """
 
 from django.contrib.auth.models import AnonymousUser
@@ -15,6 +17,7 @@ from rest_framework.settings import api_settings
 from rest_framework_api_key.models import APIKey
 
 from core.client_ip import client_ip
+from core.quotas import count_request
 
 API_KEY_HEADER = "X-Api-Key"
 AUTHORIZATION_KEYWORD = "Api-Key"
@@ -75,6 +78,26 @@ class PartnerKeyIsUsable(permissions.BasePermission):
 
 
 class _SettingsRateThrottle(throttling.SimpleRateThrottle):
+    """DRF's rate settings and Retry-After, counted by core.quotas instead of DRF's request history.
+
+    DRF reads a list of timestamps, appends and writes it back, so concurrent requests overwrite
+    each other's entries and many more than the limit get through.
+    """
+
+    usage = None
+
+    def allow_request(self, request, view):
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self.usage = count_request(
+            request, group=f"api:{self.scope}", key=key, limit=self.num_requests, period=self.duration
+        )
+        return self.usage is None or not self.usage.exceeded
+
+    def wait(self):
+        return self.usage.reset if self.usage is not None else None
+
     def get_ident(self, request):
         # The portal's one rule for who the client is (NUM_PROXIES), not DRF's own copy of it.
         return client_ip(request)

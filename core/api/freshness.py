@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Max, Value
 
 
@@ -12,6 +12,10 @@ def latest_change(*sources) -> datetime | None:
     A stamp over whole tables, not over the rows of one page: a site that leaves a filtered list
     (closed, moved region) still moves the stamp, so a client's If-Modified-Since never gets a
     stale 304. (The ETag, a hash of the body, is exact in every case.)
+
+    Asked of the database the querysets read from (the replica this request reads, see
+    core.db_routers), so the stamp and the body come from the same point in the primary's
+    history, and an API read needs no primary when a replica answers.
     """
     parts, params = [], []
     for queryset, field in sources:
@@ -19,6 +23,6 @@ def latest_change(*sources) -> datetime | None:
         sql, subquery_params = subquery.query.sql_with_params()
         parts.append(f"({sql})")
         params.extend(subquery_params)
-    with connection.cursor() as cursor:
+    with connections[sources[0][0].db].cursor() as cursor:
         cursor.execute(f"SELECT GREATEST({', '.join(parts)})", params)  # noqa: S608 (ORM-compiled SQL)
         return cursor.fetchone()[0]

@@ -1,11 +1,18 @@
 """API keys (valid, revoked, expired, unknown, missing) and the rate limits they lift."""
 
 import datetime
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import time_machine
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.request import Request
 from rest_framework_api_key.models import APIKey
+
+from core.api.access import AnonymousRateThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +137,61 @@ def test_staff_create_keys_in_the_admin(admin_client):
     assert key.startswith(api_key.prefix)
     assert key not in api_key.hashed_key
     assert APIKey.objects.is_valid(key)
+
+
+@pytest.fixture
+def slow_cache(monkeypatch):
+    """Every cache call takes a millisecond, as a round trip to Redis does, on every thread."""
+    backend = type(caches["default"])
+    for name in ("get", "set", "add", "incr"):
+        original = getattr(backend, name)
+
+        def slow(self, *args, _original=original, **kwargs):
+            time.sleep(0.001)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(backend, name, slow)
+
+
+def test_the_anonymous_limit_holds_under_concurrent_requests(rf, settings, slow_cache):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anonymous": "60/minute", "partner": "1200/minute"},
+    }
+
+    def client(_number):
+        allowed = 0
+        for _ in range(10):
+            request = Request(rf.get(SITES, REMOTE_ADDR="192.0.2.7"))
+            allowed += AnonymousRateThrottle().allow_request(request, view=None)
+        return allowed
+
+    # The clock stands still, so the whole burst falls in one window of the limit.
+    frozen = datetime.datetime(2026, 3, 2, 9, 0, 30, tzinfo=datetime.UTC)
+    with time_machine.travel(frozen, tick=False), ThreadPoolExecutor(max_workers=20) as pool:
+        allowed = sum(pool.map(client, range(20)))
+    # 200 requests from 20 threads, each counted once and atomically: exactly the limit gets through.
+    assert allowed == 60
+
+
+def test_a_limit_keeps_its_window_in_the_file_cache(api_client, settings, tmp_path):
+    settings.CACHES = {
+        **settings.CACHES,
+        # The file cache's default timeout (5 minutes) is much shorter than the limit's day.
+        "ratelimit": {"BACKEND": "core.filecache.CountingFileBasedCache", "LOCATION": str(tmp_path)},
+    }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anonymous": "3/day", "partner": "5/day"},
+    }
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC), tick=False) as clock:
+        for _ in range(3):
+            assert api_client.get(SITES).status_code == 200
+        response = api_client.get(SITES)
+        assert response.status_code == 429
+        window_left = int(response["Retry-After"])
+        assert window_left > 600  # so the next step outlives the default timeout
+        clock.shift(datetime.timedelta(seconds=window_left - 2))
+        assert api_client.get(SITES).status_code == 429
+        clock.shift(datetime.timedelta(seconds=3))
+        assert api_client.get(SITES).status_code == 200
