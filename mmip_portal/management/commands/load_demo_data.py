@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from casestudies.services import case_studies_load_toml
-from manufacturers.services import SitesImportError, sites_import_csv
+from manufacturers.importing import SitesImportError, sites_import_csv
 from workstreams.services import initiatives_load_toml
 
 
