@@ -57,7 +57,7 @@ ORGANISATION_FIELD_COLUMNS = {
     "website": "website",
     "companies_house_number": "companies_house_number",
 }
-# The columns that list taxonomy slugs, and the model field each fills.
+# The columns that list taxonomy slugs, separated by SLUG_SEPARATOR.
 TERM_COLUMNS = ["capabilities", "technologies", "licence_types"]
 SOURCE_SEPARATOR = " | "
 SLUG_SEPARATOR = ";"

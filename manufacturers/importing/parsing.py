@@ -27,6 +27,10 @@ from .columns import (
 )
 from .report import RowError
 
+STATUSES = SiteStatus.values
+CONFIDENCES = SiteConfidence.values
+LICENCE_BASES = Licence.Basis.values
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -129,10 +133,8 @@ def parse_row(number: int, raw: dict, *, columns: set[str], vocabulary: Vocabula
     row.terms = _terms(row, raw, columns, vocabulary)
     row.licences = _licences(row, raw, columns)
     row.terms = {column: [term for term in terms if term is not None] for column, terms in row.terms.items()}
-    status = _choice(
-        row, raw, columns, "status", SiteStatus.values, f"one of: {', '.join(SiteStatus.values)}"
-    )
-    confidence = _choice(row, raw, columns, "confidence", SiteConfidence.values, "high, medium or low")
+    status = _choice(row, raw, columns, "status", STATUSES, f"one of: {', '.join(STATUSES)}")
+    confidence = _choice(row, raw, columns, "confidence", CONFIDENCES, "high, medium or low")
     slug = _slug(row, raw)
 
     row.organisation = _organisation_values(raw, organisation_name, kind)
@@ -223,7 +225,7 @@ def _licences(row: ParsedRow, raw: dict, columns: set[str]) -> dict | None:
     types = row.terms.pop("licence_types")
     given = [basis.lower() for basis in split_slugs(raw.get("licence_basis", ""))]
     for basis in dict.fromkeys(given):
-        if basis not in Licence.Basis.values:
+        if basis not in LICENCE_BASES:
             row.error("licence_basis", f"Unknown licence basis {basis!r}. Use confirmed or inferred.")
     bases = given or [Licence.Basis.INFERRED.value]
     if len(bases) == 1:
@@ -270,19 +272,19 @@ UNCHECKED_FIELDS = {"organisation", "region", "slug", "kind"}
 
 
 def _check_fields(row: ParsedRow, model, values: dict, field_columns: dict[str, str]) -> None:
-    """The model's own field validation on the values whose cells read well, without queries."""
-    checked = {
-        name: value
-        for name, value in values.items()
-        if name not in UNCHECKED_FIELDS and not row.failed(field_columns[name])
-    }
-    everything_else = [item.name for item in model._meta.fields if item.name not in checked]
-    try:
-        model(**checked).clean_fields(exclude=everything_else)
-    except ValidationError as invalid:
-        for name, messages in invalid.message_dict.items():
-            for message in messages:
-                row.error(field_columns.get(name, name), message)
+    """The model's own field validation (as clean_fields does it) on the values whose cells read well."""
+    for model_field in model._meta.fields:
+        name = model_field.name
+        if name not in values or name in UNCHECKED_FIELDS or row.failed(field_columns[name]):
+            continue
+        value = values[name]
+        if model_field.blank and value in model_field.empty_values:
+            continue
+        try:
+            model_field.clean(value, None)
+        except ValidationError as invalid:
+            for message in invalid.messages:
+                row.error(field_columns[name], message)
 
 
 def _check_location(row: ParsedRow, vocabulary: Vocabulary) -> None:
