@@ -55,8 +55,7 @@ def build_csv(rows: int) -> str:
 
 def measure(label, text, *, trace_memory=False, **kwargs):
     """Time one import; with trace_memory, also its peak Python heap (tracemalloc slows it ~2x)."""
-    from manufacturers.importing import rows_from_csv
-    from manufacturers.services import sites_import_rows
+    from manufacturers.importing import rows_from_csv, sites_import_rows
 
     if trace_memory:
         tracemalloc.start()

@@ -2,7 +2,7 @@
 
     DATABASE_URL=<bench database> python -m bench.import_probe --rows 100000 --budget 30
 
-Runs ``manufacturers.services.sites_import_rows`` as a dry run (validated and written, then
+Runs ``manufacturers.importing.sites_import_rows`` as a dry run (validated and written, then
 rolled back, so the bench data stays as generated) on rows in the landscape spreadsheet's
 columns, made by the bench generator with a seed of their own. When a first 200 rows show the
 whole file cannot finish within the budget, it imports 200-row files until the budget is
@@ -76,7 +76,7 @@ def import_rows(count: int) -> Iterator[dict]:
 
 
 def probe(*, rows: int, budget: float) -> dict:
-    from manufacturers.services import sites_import_rows
+    from manufacturers.importing import sites_import_rows
 
     generated = import_rows(rows)
     baseline = _memory_kib("VmRSS")

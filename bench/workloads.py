@@ -224,7 +224,7 @@ WORKLOADS = (
         "import",
         "copy_from",
         "",
-        "manufacturers.services.sites_import_rows (validated, dry run) on generated rows: rows/s and peak memory.",
+        "manufacturers.importing.sites_import_rows (validated, dry run) on generated rows: rows/s and peak memory.",
         (Target("ratio", ">=", 0.25),),
     ),
 )

@@ -5,7 +5,6 @@ also calls) and the export `sites_export_dataset`, so admin, command and tests s
 set of rules, one transaction and one row-numbered error report.
 """
 
-import csv
 import io
 
 import tablib
@@ -14,9 +13,16 @@ from import_export import fields, resources
 from import_export.formats import base_formats
 from import_export.results import Result, RowResult
 
-from .importing import EXPORT_COLUMNS, rows_from_dataset, sites_export_dataset
+from .importing import (
+    EXPORT_COLUMNS,
+    ImportReport,
+    SitesImportError,
+    rows_from_dataset,
+    sites_export_dataset,
+    sites_import_rows,
+)
+from .importing.readers import csv_records
 from .models import Site
-from .services import ImportReport, SitesImportError, sites_import_rows
 
 
 class SpreadsheetCSV(base_formats.CSV):
@@ -25,13 +31,14 @@ class SpreadsheetCSV(base_formats.CSV):
     def create_dataset(self, in_stream, **kwargs):
         if isinstance(in_stream, bytes):
             in_stream = in_stream.decode("utf-8-sig")
-        records = list(csv.reader(io.StringIO(in_stream.lstrip("\ufeff"))))
+        header, records = csv_records(io.StringIO(in_stream))
+        records = list(records)
         dataset = tablib.Dataset()
-        if not records:
+        if not header and not records:
             return dataset
-        dataset.headers = records[0]
-        width = len(records[0])
-        for record in records[1:]:
+        dataset.headers = header
+        width = len(header)
+        for record in records:
             dataset.append((record + [""] * width)[:width])
         return dataset
 
@@ -71,7 +78,7 @@ class SheetResult(Result):
 
 
 class SiteSheetResource(resources.ModelResource):
-    """Sites in the landscape spreadsheet's columns (see manufacturers/importing.py)."""
+    """Sites in the landscape spreadsheet's columns (see manufacturers/importing/)."""
 
     # Declared so the admin's import page lists the columns; the rows themselves go to the service.
     organisation = fields.Field(column_name="organisation")

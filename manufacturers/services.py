@@ -1,10 +1,12 @@
-"""Every write to organisations and sites: the admin, imports, commands and the API call these."""
+"""Every write to organisations and sites: the admin, commands and the API call these.
+
+The spreadsheet import (manufacturers.importing) checks a whole file, then writes it in bulk with
+the helpers here (`stamp_history`, the slug text), so its records read like those of a save.
+"""
 
 import datetime
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,48 +16,25 @@ from django.utils import timezone
 from core.slugs import unique_slug
 
 from . import quality
-from .models import Correction, Organisation, OrganisationKind, Site
-
-# The `organisation_type` values of the landscape spreadsheet (fixtures/sites.csv).
-ORGANISATION_KIND_LABELS = {
-    "large pharma": OrganisationKind.LARGE_PHARMA,
-    "cdmo": OrganisationKind.CDMO,
-    "biotech": OrganisationKind.BIOTECH,
-    "generic manufacturer": OrganisationKind.GENERIC,
-    "nhs": OrganisationKind.NHS,
-    "academic/catapult": OrganisationKind.ACADEMIC_CATAPULT,
-    "academic or catapult": OrganisationKind.ACADEMIC_CATAPULT,
-    "other": OrganisationKind.OTHER,
-}
-# How an export names each kind: the spreadsheet's own words, which the import reads back.
-ORGANISATION_KIND_EXPORT_LABELS = {
-    OrganisationKind.LARGE_PHARMA: "large pharma",
-    OrganisationKind.CDMO: "CDMO",
-    OrganisationKind.BIOTECH: "biotech",
-    OrganisationKind.GENERIC: "generic manufacturer",
-    OrganisationKind.NHS: "NHS",
-    OrganisationKind.ACADEMIC_CATAPULT: "academic/catapult",
-    OrganisationKind.OTHER: "other",
-}
+from .models import Correction, Organisation, Site
 
 # simple_history's change-reason column holds 100 characters.
 HISTORY_REASON_LENGTH = 100
 
 
-def _short_name(name: str) -> str:
-    # "Stockport NHS FT (Stockport Pharmaceuticals)" -> "Stockport NHS FT": brackets hold former
-    # or trading names, which make slugs long without making them clearer.
+def short_name(name: str) -> str:
+    """A name without its bracketed part, for slugs: "Stockport NHS FT (Stockport Pharmaceuticals)"
+    is "Stockport NHS FT". Brackets hold former or trading names, which make slugs long without
+    making them clearer."""
     return re.sub(r"\s*\([^)]*\)", "", name).strip() or name
 
 
-def _website_url(value: str) -> str:
-    value = value.strip()
-    if value and not re.match(r"^https?://", value):
-        value = f"https://{value}"
-    return value
+def site_slug_text(organisation_name: str, site_name: str) -> str:
+    """The text a site's slug is made from: its organisation's short name, then its own."""
+    return f"{short_name(organisation_name)} {short_name(site_name)}"
 
 
-def _stamp_history(instance, *, by=None, reason: str = "") -> None:
+def stamp_history(instance, *, by=None, reason: str = "") -> None:
     """Tell simple_history who made this change and why, for the next save's history record."""
     if by is not None:
         instance._history_user = by
@@ -67,9 +46,9 @@ def _stamp_history(instance, *, by=None, reason: str = "") -> None:
 def organisation_save(*, organisation: Organisation, by=None, reason: str = "") -> Organisation:
     """Validate and save an organisation (new or changed), giving it a slug if it has none."""
     if not organisation.slug:
-        organisation.slug = unique_slug(Organisation, _short_name(organisation.name), instance=organisation)
+        organisation.slug = unique_slug(Organisation, short_name(organisation.name), instance=organisation)
     organisation.full_clean()
-    _stamp_history(organisation, by=by, reason=reason)
+    stamp_history(organisation, by=by, reason=reason)
     organisation.save()
     return organisation
 
@@ -82,9 +61,7 @@ def site_save(*, site: Site, by=None, reason: str = "") -> Site:
     or outside the site's region, a malformed postcode) block the save; see quality.py.
     """
     if not site.slug and site.organisation_id:
-        site.slug = unique_slug(
-            Site, f"{_short_name(site.organisation.name)} {_short_name(site.name)}", instance=site
-        )
+        site.slug = unique_slug(Site, site_slug_text(site.organisation.name, site.name), instance=site)
     errors: dict[str, list[str]] = {}
     try:
         site.full_clean()
@@ -95,7 +72,7 @@ def site_save(*, site: Site, by=None, reason: str = "") -> Site:
             errors[name] = [message]
     if errors:
         raise ValidationError(errors)
-    _stamp_history(site, by=by, reason=reason)
+    stamp_history(site, by=by, reason=reason)
     site.save()
     return site
 
@@ -108,93 +85,10 @@ def sites_mark_verified(*, sites: Iterable[Site], by, on: datetime.date | None =
         for site in Site.objects.select_for_update().filter(pk__in=[site.pk for site in sites]):
             site.last_verified_on = on
             site.last_verified_by = by
-            _stamp_history(site, by=by, reason="Verified")
+            stamp_history(site, by=by, reason="Verified")
             site.save(update_fields=["last_verified_on", "last_verified_by", "updated_at"])
             count += 1
     return count
-
-
-# --- Spreadsheet import and export (the SiteImporter itself is in importing.py) --------------
-
-
-@dataclass
-class RowError:
-    """One problem in an uploaded file, where a spreadsheet user would find it."""
-
-    row: int  # as a spreadsheet shows it: the header is row 1
-    column: str
-    message: str
-
-    def __str__(self):
-        return f"Row {self.row}, column {self.column}: {self.message}"
-
-
-@dataclass
-class RowResult:
-    """What the import does (or would do) with one row of the file."""
-
-    row: int
-    action: str  # "created", "updated" or "unchanged"
-    label: str
-    changes: list[str] = field(default_factory=list)  # "town: Ware → Hertford"
-    site_pk: int | None = None
-
-
-@dataclass
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[RowError] = field(default_factory=list)
-    rows: list[RowResult] = field(default_factory=list)
-    organisations_created: list[str] = field(default_factory=list)
-    organisations_updated: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-
-class SitesImportError(Exception):
-    """The file was refused: nothing was written. `errors` lists every problem, `report` the rest."""
-
-    def __init__(self, errors: list[RowError], report: ImportReport | None = None):
-        self.errors = errors
-        self.report = report
-        super().__init__("; ".join(str(error) for error in errors))
-
-
-def sites_import_rows(
-    rows: Iterable[dict], *, dry_run: bool = False, by=None, source_name: str = ""
-) -> ImportReport:
-    """Create or update organisations and sites from rows in the landscape spreadsheet's columns.
-
-    The first row given is row 2 of the file (under the header). Every row is checked before
-    anything is written; any error refuses the whole file (SitesImportError lists them all) and
-    writes nothing. Re-importing the same rows changes nothing. A dry run reports what would
-    be created, updated or left alone without writing.
-    """
-    from .importing import SiteImporter
-
-    return SiteImporter(by=by, source_name=source_name).run(rows, dry_run=dry_run)
-
-
-def sites_import_csv(path: Path | str, *, dry_run: bool = False, by=None) -> ImportReport:
-    from .importing import rows_from_csv
-
-    path = Path(path)
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        return sites_import_rows(rows_from_csv(handle), dry_run=dry_run, by=by, source_name=path.name)
-
-
-def sites_import_file(path: Path | str, *, dry_run: bool = False, by=None) -> ImportReport:
-    """Import a .csv or .xlsx file (by its extension); see sites_import_rows."""
-    from .importing import rows_from_xlsx
-
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        return sites_import_rows(
-            rows_from_xlsx(path.read_bytes()), dry_run=dry_run, by=by, source_name=path.name
-        )
-    return sites_import_csv(path, dry_run=dry_run, by=by)
 
 
 # --- Corrections from the public ---------------------------------------------------------------

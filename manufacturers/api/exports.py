@@ -18,8 +18,18 @@ from django.utils import timezone
 
 from core.csv_safety import sql_safe_cell
 
-from ..models import Capability, Licence, LicenceType, Organisation, Region, Site, Technology
-from .serializers import ORGANISATION_TYPE_LABELS, SiteCSVSerializer
+from ..importing.columns import ORGANISATION_TYPE_LABELS, SLUG_SEPARATOR, SOURCE_SEPARATOR
+from ..models import (
+    Capability,
+    Licence,
+    LicenceType,
+    Organisation,
+    OrganisationKind,
+    Region,
+    Site,
+    Technology,
+)
+from .serializers import SiteCSVSerializer
 
 BATCH_SIZE = 5000
 _SLUG_PLACEHOLDER = "mmip-slug-placeholder"
@@ -124,13 +134,15 @@ def _organisation_type() -> str:
     cases = " ".join(
         f"WHEN {_literal(kind)} THEN {_literal(label)}" for kind, label in ORGANISATION_TYPE_LABELS.items()
     )
-    return f"(CASE o.kind {cases} ELSE 'other' END)"
+    other = _literal(ORGANISATION_TYPE_LABELS[OrganisationKind.OTHER])
+    return f"(CASE o.kind {cases} ELSE {other} END)"
 
 
 def _csv_parts(request, zone: str) -> tuple[str, str]:
     """The cells (for the fenced subquery) and the line that joins them."""
     # Text cells are defused and quoted; numbers, ids and the timestamps written here can
     # neither start a formula nor need quotes.
+    slugs, sources = _literal(SLUG_SEPARATOR), _literal(SOURCE_SEPARATOR)
     text = {
         "organisation": "o.name",
         "organisation_type": _organisation_type(),
@@ -138,12 +150,12 @@ def _csv_parts(request, zone: str) -> tuple[str, str]:
         "town": "b.town",
         "postcode_district": "b.postcode",
         "region": "r.name",
-        "capabilities": "array_to_string(coalesce(caps.slugs, '{}'), ';')",
-        "technologies": "array_to_string(coalesce(techs.slugs, '{}'), ';')",
-        "licence_types": "array_to_string(coalesce(lics.slugs, '{}'), ';')",
+        "capabilities": f"array_to_string(coalesce(caps.slugs, '{{}}'), {slugs})",
+        "technologies": f"array_to_string(coalesce(techs.slugs, '{{}}'), {slugs})",
+        "licence_types": f"array_to_string(coalesce(lics.slugs, '{{}}'), {slugs})",
         "licence_basis": "lics.basis",
         "website": "o.website",
-        "source": "array_to_string(b.source_urls, ' | ')",
+        "source": f"array_to_string(b.source_urls, {sources})",
         "confidence": "b.confidence",
         "slug": "b.slug",
         "status": "b.status",

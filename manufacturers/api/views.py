@@ -204,7 +204,7 @@ def reference_viewset(model, serializer_class, noun: str, plural: str):
             return [(model.objects.all(), "updated_at"), (Site.objects.all(), "updated_at")]
 
         def get_queryset(self):
-            return model.objects.annotate(site_count=Count("sites")).order_by("name", "id")
+            return model.objects.with_site_count().order_by("name", "id")
 
     ReferenceViewSet.__name__ = ReferenceViewSet.__qualname__ = f"{model.__name__}ViewSet"
     ReferenceViewSet.__doc__ = f"{plural.capitalize()}: a controlled vocabulary, addressed by slug."

@@ -125,3 +125,34 @@ def test_a_batch_size_that_divides_the_sites_exactly_ends_with_one_empty_query(r
     with CaptureQueriesContext(connection) as queries:
         lines = list(exports.site_csv_lines(rf.get("/"), batch_size=2))
     assert len(lines) == 2 and len(queries) == 3
+
+
+def test_every_export_writes_the_spreadsheets_words_and_the_import_reads_them_back(client, api_client):
+    """The API's sites.csv shares the import's columns: one table of organisation type words serves
+    the download, the API's CSV and the admin's export, and importing the API's rows changes nothing."""
+    from manufacturers.importing import (
+        EXPORT_COLUMNS,
+        ORGANISATION_TYPE_LABELS,
+        rows_from_csv,
+        sites_export_dataset,
+        sites_import_rows,
+    )
+    from manufacturers.models import OrganisationKind
+
+    for kind in OrganisationKind:
+        SiteFactory(organisation=OrganisationFactory(kind=kind))
+    words = {site.slug: ORGANISATION_TYPE_LABELS[site.organisation.kind] for site in Site.objects.all()}
+    assert sorted(words.values()) == sorted(
+        ["large pharma", "CDMO", "biotech", "generic manufacturer", "NHS", "academic/catapult", "other"]
+    )
+
+    download = _text(client.get(reverse("api-v1:download-sites-csv")))
+    page = api_client.get(reverse("api-v1:site-list"), {"format": "csv"}).content.decode("utf-8")
+    admin = sites_export_dataset(Site.objects.all()).export("csv")
+    for text in (download, page, admin):
+        assert {row["slug"]: row["organisation_type"] for row in csv.DictReader(io.StringIO(text))} == words
+
+    columns = [column for column in EXPORT_COLUMNS if column != "companies_house_number"]
+    rows = [{column: row[column] for column in columns} for row in rows_from_csv(io.StringIO(download))]
+    report = sites_import_rows(rows)
+    assert (len(report.created), len(report.updated), len(report.unchanged)) == (0, 0, len(words))

@@ -307,7 +307,7 @@ def test_csv_has_the_spreadsheet_columns_and_one_row_per_site(api_client, landsc
     technology = landscape["livingston"].technologies.get()
     assert livingston == {
         "organisation": landscape["livingston"].organisation.name,
-        "organisation_type": "cdmo",
+        "organisation_type": "CDMO",
         "site_name": "Livingston fill",
         "town": "Livingston",
         "postcode_district": "EH54",

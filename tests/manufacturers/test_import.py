@@ -6,9 +6,15 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from manufacturers.importing import EXPORT_COLUMNS, rows_from_csv, rows_from_xlsx, sites_export_dataset
+from manufacturers.importing import (
+    EXPORT_COLUMNS,
+    SitesImportError,
+    rows_from_csv,
+    rows_from_xlsx,
+    sites_export_dataset,
+    sites_import_rows,
+)
 from manufacturers.models import Licence, Organisation, Site
-from manufacturers.services import SitesImportError, sites_import_rows
 from tests.manufacturers.factories import OrganisationFactory, SiteFactory, region
 from tests.manufacturers.sheets import CARDIFF, csv_text, sheet_row, xlsx_bytes
 
@@ -107,7 +113,7 @@ def test_every_kind_of_error_is_reported_by_row_and_column_and_nothing_is_writte
         sheet_row(site_name="E", latitude="48.8566", longitude="2.3522"),  # 8: Paris
         sheet_row(site_name="F", region="Atlantis", longitude="west"),  # 9: two problems
         sheet_row(site_name="", organisation_type="pharmacy"),  # 10
-        sheet_row(site_name="G", licence_basis="rumoured", source="not a url"),  # 11
+        sheet_row(site_name="G", licence_basis="rumoured", source="not a url"),  # 11: two problems
     ]
     errors = refused(csv_text(rows))
 
@@ -132,6 +138,7 @@ def test_every_kind_of_error_is_reported_by_row_and_column_and_nothing_is_writte
             "generic manufacturer, NHS, academic/catapult, other.",
         ),
         (11, "licence_basis", "Unknown licence basis 'rumoured'. Use confirmed or inferred."),
+        (11, "source", "Item 1 in the array did not validate: Enter a valid URL."),
     ]
     assert list(Site.objects.all()) == [existing]
     assert not Organisation.objects.filter(name="Acme Biologics").exists()
@@ -345,7 +352,7 @@ def test_closing_a_site_that_a_case_study_links_to_is_a_warning():
 
 
 def test_a_conflicting_write_refuses_the_file_and_writes_nothing(monkeypatch):
-    from django.db import IntegrityError
+    from django.db import IntegrityError, transaction
 
     from manufacturers import importing
 
@@ -353,8 +360,21 @@ def test_a_conflicting_write_refuses_the_file_and_writes_nothing(monkeypatch):
         Organisation.objects.create(name="Written then rolled back", slug="rolled-back")
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(importing.SiteImporter, "_write", importing.transaction.atomic(conflict))
+    monkeypatch.setattr(importing.SiteImporter, "_write", transaction.atomic(conflict))
     assert refused(csv_text([sheet_row()])) == [
         (1, "", "The data changed while the file was being imported. Nothing was written; import it again.")
     ]
     assert not Organisation.objects.exists()
+
+
+def test_a_long_name_gets_a_slug_cut_at_a_word_boundary_as_a_saved_one_does():
+    from core.slugs import slug_base
+
+    long_name = "Stevenage Bioscience Catalyst Cell and Gene Therapy Manufacturing Innovation Centre"
+    import_csv(csv_text([sheet_row(organisation=long_name, site_name="Gunnels Wood Road")]))
+
+    site = Site.objects.select_related("organisation").get()
+    # slugify() gives 83 characters; the first 80 end in the middle of "centre".
+    expected = "stevenage-bioscience-catalyst-cell-and-gene-therapy-manufacturing-innovation"
+    assert site.organisation.slug == expected == slug_base(long_name)
+    assert site.slug == expected

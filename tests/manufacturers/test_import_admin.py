@@ -11,9 +11,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from manufacturers.importing import EXPORT_COLUMNS, rows_from_csv
+from manufacturers.importing import EXPORT_COLUMNS, rows_from_csv, sites_import_rows
 from manufacturers.models import Licence, Organisation, Site
-from manufacturers.services import sites_import_rows
 from tests.manufacturers.factories import LicenceFactory, LicenceTypeFactory, SiteFactory, region
 from tests.manufacturers.sheets import CARDIFF, csv_text, sheet_row, xlsx_bytes
 

@@ -8,10 +8,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core.cache import LANDSCAPE, bump_namespace
-from manufacturers import importing
-from manufacturers.importing import rows_from_csv
+from manufacturers.importing import loading, rows_from_csv, sites_import_rows
 from manufacturers.models import Organisation, Site
-from manufacturers.services import sites_import_rows
 from tests.manufacturers.factories import OrganisationFactory, SiteFactory, region
 from tests.manufacturers.sheets import CARDIFF, csv_text, sheet_row
 
@@ -76,7 +74,7 @@ def test_import_queries_do_not_grow_with_the_sites_in_the_database():
 
 def test_import_queries_grow_with_the_file_in_batches(monkeypatch):
     rows = [sheet_row(site_name=f"Site {n}", latitude=f"{51.8 + n * 0.001:.4f}") for n in range(5)]
-    monkeypatch.setattr(importing, "LOAD_BATCH", 2)  # 5 rows: three batches
+    monkeypatch.setattr(loading, "LOAD_BATCH", 2)  # 5 rows: three batches
     assert queries_for(csv_text(rows), dry_run=True) == FIXED_QUERIES + 3 * QUERIES_PER_BATCH
 
 
@@ -90,7 +88,7 @@ def test_a_rename_is_matched_across_batches(monkeypatch):
         # ...and, in another batch, its site renamed (matched by the new name and the postcode).
         sheet_row(organisation="Acme Biologics", site_name="South", postcode_district="SG2"),
     ]
-    monkeypatch.setattr(importing, "LOAD_BATCH", 1)
+    monkeypatch.setattr(loading, "LOAD_BATCH", 1)
     report = import_csv(csv_text(rows, columns=columns))
 
     assert report.created == ["Acme Biologics, North"]

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from manufacturers.services import SitesImportError, sites_import_file
+from manufacturers.importing import SitesImportError, sites_import_file
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from casestudies.demo import case_studies_load_toml
-from manufacturers.services import SitesImportError, sites_import_csv
+from manufacturers.importing import SitesImportError, sites_import_csv
 from workstreams.demo import initiatives_load_toml
 
 

@@ -1,12 +1,11 @@
-"""Who makes medicines where in the UK: organisations, their sites and the taxonomies that describe them."""
+"""Sites: the places organisations manufacture, and the reads the map, directory and API make of them."""
 
 import re
-from math import cos, floor, radians
+from math import cos, radians
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Exists, ExpressionWrapper, F, Func, OuterRef, Prefetch, Q
@@ -17,14 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.geometry import EARTH_RADIUS_KM, KM_PER_DEGREE_LATITUDE
-from core.models import ReferenceModel, TimeStampedModel
+from core.models import TimeStampedModel, staff_user_field
 
-# Companies House numbers: eight digits (England and Wales), or a two-letter prefix and six
-# digits (SC Scotland, NI Northern Ireland, OC LLPs, ...).
-companies_house_number_validator = RegexValidator(
-    r"^(?:\d{8}|[A-Z]{2}\d{6})$",
-    _("Enter a Companies House number: eight digits, or two capital letters and six digits."),
-)
+from .map_grid import MAX_MAP_FEATURES, map_grid_cell
+from .organisations import Organisation
+from .reference import Capability, LicenceType, Region, Technology
 
 # A full UK postcode ("SG1 2NY") or only its outward code ("SG1"): the sources often give no more.
 UK_POSTCODE_PATTERN = r"^[A-Z]{1,2}[0-9][A-Z0-9]?(?: [0-9][A-Z]{2})?$"
@@ -32,141 +28,6 @@ uk_postcode_validator = RegexValidator(
     UK_POSTCODE_PATTERN,
     _('Enter a UK postcode such as "SG1 2NY", or its outward code such as "SG1", in capitals.'),
 )
-
-
-class Region(TimeStampedModel):
-    """One of the 12 ITL1 regions of the UK, with the boundary the map shades."""
-
-    code = models.CharField(_("ITL1 code"), max_length=3, unique=True)
-    nuts_code = models.CharField(_("NUTS 2018 code"), max_length=3, blank=True)
-    slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    centroid_latitude = models.FloatField(_("centroid latitude"))
-    centroid_longitude = models.FloatField(_("centroid longitude"))
-    # A rough frame for the map, not an official extent.
-    min_latitude = models.FloatField(_("south"))
-    min_longitude = models.FloatField(_("west"))
-    max_latitude = models.FloatField(_("north"))
-    max_longitude = models.FloatField(_("east"))
-    # RFC 7946 MultiPolygon geometry (WGS84 lon/lat); ONS boundaries, simplified.
-    boundary = models.JSONField(_("boundary (GeoJSON geometry)"))
-
-    class Meta:
-        ordering = ["code"]
-        verbose_name = _("region")
-        verbose_name_plural = _("regions")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(min_latitude__lte=F("max_latitude")) & Q(min_longitude__lte=F("max_longitude")),
-                name="region_bbox_ordered",
-            ),
-        ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("manufacturers:site-list") + f"?region={self.slug}"
-
-
-class Capability(ReferenceModel):
-    """What a site can do, such as sterile fill-finish or small-molecule API manufacture."""
-
-    class Meta(ReferenceModel.Meta):
-        verbose_name = _("capability")
-        verbose_name_plural = _("capabilities")
-
-
-class Technology(ReferenceModel):
-    """A manufacturing technology or modality, such as continuous manufacturing or viral vectors."""
-
-    class Meta(ReferenceModel.Meta):
-        verbose_name = _("technology")
-        verbose_name_plural = _("technologies")
-
-
-class LicenceType(ReferenceModel):
-    """A kind of MHRA manufacturing licence or authorisation, such as the MIA or the specials licence."""
-
-    source_urls = ArrayField(models.URLField(max_length=500), blank=True, default=list)
-
-    class Meta(ReferenceModel.Meta):
-        verbose_name = _("licence type")
-        verbose_name_plural = _("licence types")
-
-
-class OrganisationKind(models.TextChoices):
-    LARGE_PHARMA = "large_pharma", _("Large pharma")
-    CDMO = "cdmo", _("Contract development and manufacturing (CDMO)")
-    BIOTECH = "biotech", _("Biotech")
-    GENERIC = "generic", _("Generic manufacturer")
-    NHS = "nhs", _("NHS")
-    ACADEMIC_CATAPULT = "academic_catapult", _("Academic or catapult")
-    OTHER = "other", _("Other")
-
-
-class OrganisationQuerySet(models.QuerySet):
-    def with_sites(self):
-        return self.filter(sites__isnull=False).distinct()
-
-    def for_directory(self):
-        return self.annotate(site_count=models.Count("sites", distinct=True)).order_by("name")
-
-
-class Organisation(TimeStampedModel):
-    """A manufacturer, university, catapult, NHS body or trade body."""
-
-    Kind = OrganisationKind
-
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    slug = models.SlugField(_("slug"), max_length=200, unique=True)
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
-    website = models.URLField(_("website"), max_length=300, blank=True)
-    description = models.TextField(_("description"), blank=True)
-    companies_house_number = models.CharField(
-        _("Companies House number"),
-        max_length=8,
-        blank=True,
-        validators=[companies_house_number_validator],
-    )
-    search_vector = models.GeneratedField(
-        expression=SearchVector("name", weight="A", config="english")
-        + SearchVector("description", weight="C", config="english"),
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )
-
-    objects = OrganisationQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["search_vector"])
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("organisation")
-        verbose_name_plural = _("organisations")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["companies_house_number"],
-                condition=~Q(companies_house_number=""),
-                name="organisation_companies_house_number_unique",
-                violation_error_message=_("Another organisation has this Companies House number."),
-            ),
-            models.CheckConstraint(
-                condition=Q(companies_house_number="")
-                | Q(companies_house_number__regex=r"^(\d{8}|[A-Z]{2}\d{6})$"),
-                name="organisation_companies_house_number_format",
-            ),
-            models.CheckConstraint(
-                condition=Q(kind__in=[choice.value for choice in OrganisationKind]),
-                name="organisation_kind_valid",
-            ),
-        ]
-        indexes = [GinIndex(fields=["search_vector"], name="organisation_search_gin")]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("manufacturers:organisation-detail", kwargs={"slug": self.slug})
 
 
 class SiteStatus(models.TextChoices):
@@ -185,31 +46,6 @@ class LocationPrecision(models.TextChoices):
     # The demo data places sites at their town's GeoNames point, not at the gate.
     TOWN = "town", _("Town centre (approximate)")
     SITE = "site", _("Site")
-
-
-# The most features one map response may carry, however many sites there are.
-MAX_MAP_FEATURES = 500
-# A cluster spans about this many screen pixels (Leaflet's 256-pixel Web Mercator tiles).
-MAP_CELL_PIXELS = 80
-
-
-def map_grid_cell(*, zoom: int, west: float, south: float, east: float, north: float) -> tuple[float, float]:
-    """The (latitude, longitude) size in degrees of the clustering grid for a map view.
-
-    The cell is about MAP_CELL_PIXELS wide at `zoom`, flattened by the cosine of the view's
-    middle latitude so cells look square in Web Mercator. It then grows until the view holds
-    at most MAX_MAP_FEATURES cells, counting the part-cells on every edge, so no response can
-    exceed the cap even for a whole-world view at a high zoom.
-    """
-    zoom = max(0, min(int(zoom), 22))
-    cell_longitude = 360 / (256 * 2**zoom) * MAP_CELL_PIXELS
-    middle = radians((south + north) / 2)
-    cell_latitude = cell_longitude * max(cos(middle), 0.2)
-    width, height = max(east - west, 0.0), max(north - south, 0.0)
-    while (floor(width / cell_longitude) + 2) * (floor(height / cell_latitude) + 2) > MAX_MAP_FEATURES:
-        cell_longitude *= 1.25
-        cell_latitude *= 1.25
-    return cell_latitude, cell_longitude
 
 
 def search_query(text: str) -> SearchQuery | None:
@@ -244,9 +80,11 @@ class SiteQuerySet(models.QuerySet):
         return self.filter(Exists(through))
 
     def with_any_licence(self, licence_types):
-        return self.filter(
-            Exists(Licence.objects.filter(site_id=OuterRef("pk"), licence_type__in=licence_types))
+        # Licence is the through model of licence_types (it is defined after Site, in licences.py).
+        through = Site.licence_types.through.objects.filter(
+            site_id=OuterRef("pk"), licence_type__in=licence_types
         )
+        return self.filter(Exists(through))
 
     def of_organisation_kinds(self, kinds):
         return self.filter(organisation__kind__in=kinds)
@@ -356,7 +194,7 @@ class SiteQuerySet(models.QuerySet):
         return self.select_related("organisation", "region", "last_verified_by").prefetch_related(
             "capabilities",
             "technologies",
-            Prefetch("licences", queryset=Licence.objects.select_related("licence_type")),
+            Prefetch("licences", queryset=Site.licence_types.through.objects.select_related("licence_type")),
         )
 
 
@@ -414,14 +252,7 @@ class Site(TimeStampedModel):
         _("confidence"), max_length=10, choices=Confidence.choices, default=Confidence.MEDIUM
     )
     last_verified_on = models.DateField(_("last verified"), null=True, blank=True)
-    last_verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("last verified by"),
-    )
+    last_verified_by = staff_user_field(_("last verified by"))
     # Maintained by a database trigger (see migration 0003) from the site's and its
     # organisation's text, so every write path, COPY included, keeps search current.
     search_vector = SearchVectorField(null=True, editable=False)
@@ -468,147 +299,3 @@ class Site(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("manufacturers:site-detail", kwargs={"slug": self.slug})
-
-
-class LicenceBasis(models.TextChoices):
-    CONFIRMED = "confirmed", _("Confirmed: named in a source")
-    INFERRED = "inferred", _("Inferred: the activity described requires it")
-
-
-class Licence(TimeStampedModel):
-    """A licence of one type held for one site, with how we know of it."""
-
-    Basis = LicenceBasis
-
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="licences", verbose_name=_("site"))
-    licence_type = models.ForeignKey(
-        LicenceType,
-        on_delete=models.PROTECT,
-        related_name="licences",
-        verbose_name=_("licence type"),
-    )
-    reference = models.CharField(
-        _("licence number"),
-        max_length=50,
-        blank=True,
-        help_text=_("The MHRA licence number, where known."),
-    )
-    basis = models.CharField(_("basis"), max_length=10, choices=Basis.choices, default=Basis.INFERRED)
-    source_url = models.URLField(_("source"), max_length=500, blank=True)
-
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["licence_type__name"]
-        verbose_name = _("licence")
-        verbose_name_plural = _("licences")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["site", "licence_type"],
-                name="licence_one_per_type_per_site",
-                violation_error_message=_("This site already holds a licence of this type."),
-            ),
-            models.CheckConstraint(
-                condition=Q(basis__in=[choice.value for choice in LicenceBasis]),
-                name="licence_basis_valid",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.licence_type} ({self.get_basis_display()})"
-
-    @property
-    def is_confirmed(self):
-        return self.basis == self.Basis.CONFIRMED
-
-
-class CorrectionStatus(models.TextChoices):
-    PENDING = "pending", _("Awaiting review")
-    ACCEPTED = "accepted", _("Accepted")
-    REJECTED = "rejected", _("Rejected")
-
-
-class CorrectionQuerySet(models.QuerySet):
-    def pending(self):
-        return self.filter(status=CorrectionStatus.PENDING)
-
-    def for_moderation(self):
-        return self.select_related("site__organisation", "organisation", "reviewed_by")
-
-
-class Correction(TimeStampedModel):
-    """A member of the public's report that a site or organisation page is wrong.
-
-    Never applied by itself: staff review it, then accept it (applying the change through the
-    normal save service, with this correction as the history's reason) or reject it.
-    """
-
-    Status = CorrectionStatus
-
-    # Exactly one of site and organisation (see the constraint).
-    site = models.ForeignKey(
-        Site,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="corrections",
-        verbose_name=_("site"),
-    )
-    organisation = models.ForeignKey(
-        Organisation,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="corrections",
-        verbose_name=_("organisation"),
-    )
-    message = models.TextField(_("what is wrong"), max_length=4000)
-    # Personal data: kept only CORRECTION_EMAIL_RETENTION_DAYS (the privacy note on the form),
-    # then erased by `manage.py purge_corrections`.
-    email = models.EmailField(_("email"), blank=True)
-    email_purged_at = models.DateTimeField(_("email erased at"), null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
-    changed_fields = models.JSONField(_("fields changed"), default=list, blank=True)
-    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reviewed by"),
-    )
-
-    objects = CorrectionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("correction")
-        verbose_name_plural = _("corrections")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(site__isnull=False, organisation__isnull=True)
-                | Q(site__isnull=True, organisation__isnull=False),
-                name="correction_exactly_one_target",
-                violation_error_message=_("A correction is about one site or one organisation."),
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=[choice.value for choice in CorrectionStatus]),
-                name="correction_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
-                name="correction_rejected_has_reason",
-                violation_error_message=_("Give a reason for rejecting the correction."),
-            ),
-        ]
-
-    def __str__(self):
-        return _("Correction #%(pk)s to %(target)s") % {"pk": self.pk, "target": self.target}
-
-    @property
-    def target(self):
-        return self.site if self.site_id else self.organisation

@@ -1,0 +1,142 @@
+"""The SiteImporter, and the import's entry points for rows, a CSV file, or a CSV or XLSX file.
+
+Every row is checked before anything is written; any error refuses the whole file
+(SitesImportError lists them all) and writes nothing. Re-importing the same rows changes
+nothing. A column missing from a file leaves that attribute alone; a column present but empty in
+a row clears it (organisation columns excepted: an empty ``organisation_type``, ``website`` or
+``companies_house_number`` leaves the organisation's as it is, because many rows share one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from . import planning
+from .columns import EXPORT_COLUMNS, REQUIRED_COLUMNS
+from .loading import SavedRecords, load_vocabulary
+from .matching import Matcher
+from .parsing import parse_row
+from .readers import rows_from_csv, rows_from_xlsx
+from .report import ImportReport, RowError, SitesImportError
+from .writing import Writer
+
+
+class SiteImporter:
+    """Validate every row of a landscape spreadsheet, then write all of it or none of it."""
+
+    def __init__(self, *, by=None, source_name: str = ""):
+        self.by = by
+        self.source_name = source_name
+        self.report = ImportReport()
+
+    def run(self, rows: Iterable[dict], *, dry_run: bool = False) -> ImportReport:
+        rows = list(rows)
+        self.vocabulary = load_vocabulary()
+        regions_by_pk = {region.pk: region for region in self.vocabulary.shapes.regions}
+        self.records = SavedRecords.load(rows, regions_by_pk=regions_by_pk)
+        self.report.dry_run = dry_run
+        matcher = Matcher(self.records, rows)
+        planned = self._plan(rows, matcher)
+        self.report.warnings = planning.warnings(planned, list(self.records.sites.values()))
+        if self.report.errors:
+            self.report.errors.sort(key=lambda error: error.row)
+            raise SitesImportError(self.report.errors, self.report)
+        self.organisations = matcher.file_organisations()
+        planning.fill_report(self.report, planned, self.organisations)
+        if not dry_run:
+            try:
+                self._write(planned)
+            except (IntegrityError, ValidationError) as conflict:
+                # Someone changed the same organisations or sites between the checks and the
+                # writes; the transaction has rolled back, so the file can simply be tried again.
+                error = RowError(
+                    1,
+                    "",
+                    "The data changed while the file was being imported. Nothing was written; import it again.",
+                )
+                raise SitesImportError([error], self.report) from conflict
+            for result, row in zip(self.report.rows, planned, strict=True):
+                result.site_pk = row.site.pk
+        return self.report
+
+    def _plan(self, rows: list[dict], matcher: Matcher) -> list[planning.PlannedRow]:
+        planned, columns = [], None
+        for number, raw in enumerate(rows, start=2):
+            if columns is None:
+                columns = set(raw)
+                if not self._check_header(columns):
+                    break
+            if not any(raw.values()):
+                continue  # a blank line between blocks of rows
+            row = self._plan_row(number, raw, columns, matcher)
+            if row is not None:
+                planned.append(row)
+        if columns is None:
+            self.report.errors.append(RowError(1, "", "The file has no rows under the header."))
+        return planned
+
+    def _plan_row(
+        self, number: int, raw: dict, columns: set[str], matcher: Matcher
+    ) -> planning.PlannedRow | None:
+        """The row checked, matched and diffed; None (its problems in the report) when it has any."""
+        row = parse_row(number, raw, columns=columns, vocabulary=self.vocabulary)
+        organisation = matcher.organisation(row)
+        site, is_new = None, False
+        if organisation is not None and row.can_match_site:
+            site, is_new = matcher.site(row, organisation)
+        if row.errors:
+            self.report.errors.extend(row.errors)
+            return None
+        return planning.plan_row(
+            row, organisation, site, is_new=is_new, records=self.records, vocabulary=self.vocabulary
+        )
+
+    def _check_header(self, columns: set[str]) -> bool:
+        for column in sorted(columns - set(EXPORT_COLUMNS)):
+            self.report.errors.append(
+                RowError(
+                    1, column, f"Unknown column {column!r}. The columns are: {', '.join(EXPORT_COLUMNS)}."
+                )
+            )
+        for column in REQUIRED_COLUMNS:
+            if column not in columns:
+                self.report.errors.append(RowError(1, column, "This column is missing."))
+        return not self.report.errors
+
+    def _write(self, planned: list[planning.PlannedRow]) -> None:
+        Writer(records=self.records, by=self.by, source_name=self.source_name).write(
+            planned, self.organisations
+        )
+
+
+def sites_import_rows(
+    rows: Iterable[dict], *, dry_run: bool = False, by=None, source_name: str = ""
+) -> ImportReport:
+    """Create or update organisations and sites from rows in the landscape spreadsheet's columns.
+
+    The first row given is row 2 of the file (under the header). Every row is checked before
+    anything is written; any error refuses the whole file (SitesImportError lists them all) and
+    writes nothing. Re-importing the same rows changes nothing. A dry run reports what would
+    be created, updated or left alone without writing.
+    """
+    return SiteImporter(by=by, source_name=source_name).run(rows, dry_run=dry_run)
+
+
+def sites_import_csv(path: Path | str, *, dry_run: bool = False, by=None) -> ImportReport:
+    path = Path(path)
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return sites_import_rows(rows_from_csv(handle), dry_run=dry_run, by=by, source_name=path.name)
+
+
+def sites_import_file(path: Path | str, *, dry_run: bool = False, by=None) -> ImportReport:
+    """Import a .csv or .xlsx file (by its extension); see sites_import_rows."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        return sites_import_rows(
+            rows_from_xlsx(path.read_bytes()), dry_run=dry_run, by=by, source_name=path.name
+        )
+    return sites_import_csv(path, dry_run=dry_run, by=by)

@@ -1,0 +1,226 @@
+"""What a file's rows can match in the database, read in batches before any row is checked.
+
+Only what the rows can match is read: organisations by name or Companies House number, their
+sites by slug, name or postcode, the slugs a new row's slug could collide with, and sites near
+the rows' coordinates for the duplicate warnings. Each batch of LOAD_BATCH rows costs the same
+five queries, so checking a row costs none and memory and queries grow with the file, not with
+the database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from core.slugs import slug_base
+
+from .. import quality
+from ..models import Capability, Licence, LicenceType, Organisation, Site, Technology
+from ..services import short_name, site_slug_text
+from .parsing import Vocabulary, companies_house_number, normalise_postcode
+
+LOAD_BATCH = 5000  # keys per IN (...) when loading what a file can match
+
+
+def chunks(values: Iterable, size: int | None = None) -> Iterator[list]:
+    values, size = list(values), size or LOAD_BATCH
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def organisation_slug_base(name: str) -> str:
+    return slug_base(short_name(name), fallback="organisation")
+
+
+def site_slug_base(organisation_name: str, site_name: str) -> str:
+    return slug_base(site_slug_text(organisation_name, site_name), fallback="site")
+
+
+def _startswith(bases: Iterable[str]) -> Q:
+    return Q(pk__in=[]) | Q(*(Q(slug__startswith=base) for base in bases), _connector=Q.OR)
+
+
+class RowKeys:
+    """The natural keys in one batch of a file's rows: what the batch can match in the database."""
+
+    def __init__(self, rows: list[dict]):
+        self.organisation_names, self.numbers, self.slugs = set(), set(), set()
+        self.site_names, self.postcodes = set(), set()
+        self.names_with_numbers = set()
+        self.slug_bases = {"site": set(), "organisation": set()}
+        # Cells of the duplicate checks' grid (quality.duplicate_cell) holding the rows, by row of cells.
+        self.cells = defaultdict(set)
+        for raw in rows:
+            self._add(raw)
+
+    def _add(self, raw: dict) -> None:
+        organisation, site_name = raw.get("organisation", ""), raw.get("site_name", "")
+        name = organisation.lower()
+        self.organisation_names.add(name)
+        number = companies_house_number(raw.get("companies_house_number", ""))
+        if number:
+            self.numbers.add(number)
+            self.names_with_numbers.add((name, number))
+        if raw.get("slug"):
+            self.slugs.add(raw["slug"])
+        self.site_names.add(site_name.lower())
+        postcode = normalise_postcode(raw.get("postcode_district", ""))
+        if postcode:
+            self.postcodes.add(postcode)
+        self.slug_bases["organisation"].add(organisation_slug_base(organisation))
+        self.slug_bases["site"].add(site_slug_base(organisation, site_name))
+        try:
+            latitude, longitude = float(raw.get("latitude", "")), float(raw.get("longitude", ""))
+        except ValueError:
+            return
+        if abs(latitude) <= 90 and abs(longitude) <= 180:
+            row, column = quality.duplicate_cell(latitude, longitude)
+            self.cells[row].add(column)
+
+    def nearby(self) -> Q:
+        """Sites in the grid cells around the rows: a few boxes, adjacent cells merged."""
+        height = quality.DUPLICATE_CELL_DEGREES
+        width = height * 2
+        boxes = []
+        for row, columns in self.cells.items():
+            ordered = sorted(columns)
+            start = end = ordered[0]
+            for column in [*ordered[1:], None]:
+                if column is not None and column <= end + 3:
+                    end = column
+                    continue
+                boxes.append(
+                    Q(
+                        latitude__gte=(row - 1) * height,
+                        latitude__lt=(row + 2) * height,
+                        longitude__gte=(start - 1) * width,
+                        longitude__lt=(end + 2) * width,
+                    )
+                )
+                if column is not None:
+                    start = end = column
+        return Q(pk__in=[]) | Q(*boxes, _connector=Q.OR)
+
+
+class SavedRecords:
+    """The saved organisations and sites a file can match, their taxonomies and licences, and the
+    slugs a new row must not take."""
+
+    def __init__(self):
+        self.organisations_by_pk: dict[int, Organisation] = {}
+        self.organisations_by_name: dict[str, Organisation] = {}
+        self.organisations_by_number: dict[str, Organisation] = {}
+        self.sites: dict[int, Site] = {}
+        self.sites_by_slug: dict[str, Site] = {}
+        self.sites_by_name: dict[tuple, Site] = {}
+        self.sites_by_postcode: dict[tuple, list[Site]] = defaultdict(list)
+        self.site_m2m = {"capabilities": defaultdict(set), "technologies": defaultdict(set)}
+        self.site_licences: dict[int, dict[int, Licence]] = defaultdict(dict)
+        self.taken_slugs = {"site": set(), "organisation": set()}
+
+    @classmethod
+    def load(cls, rows: list[dict], *, regions_by_pk: dict) -> SavedRecords:
+        records = cls()
+        batches = [RowKeys(batch) for batch in chunks(rows)]
+        for keys in batches:
+            records._load_organisations(keys)
+        records._index_organisations()
+        for keys in batches:
+            records._load_sites(keys, batches)
+        records._index_sites(regions_by_pk)
+        return records
+
+    def new_slug(self, kind: str, base: str) -> str:
+        """`base`, or base-2, base-3, ...: the first that no saved or earlier row of `kind` has."""
+        candidate, n = base, 2
+        while candidate in self.taken_slugs[kind]:
+            candidate = f"{base}-{n}"
+            n += 1
+        self.taken_slugs[kind].add(candidate)
+        return candidate
+
+    def _load_organisations(self, keys: RowKeys) -> None:
+        organisations = Organisation.objects.annotate(name_lower=Lower("name")).order_by()
+        found = organisations.filter(
+            Q(name_lower__in=keys.organisation_names) | Q(companies_house_number__in=keys.numbers)
+        ).union(organisations.filter(_startswith(keys.slug_bases["organisation"])))
+        for organisation in found:
+            self.organisations_by_pk[organisation.pk] = organisation
+            self._take_slug("organisation", organisation.slug, keys.slug_bases["organisation"])
+
+    def _index_organisations(self) -> None:
+        organisations = self.organisations_by_pk.values()
+        self.organisations_by_name = {org.name.lower(): org for org in organisations}
+        self.organisations_by_number = {
+            org.companies_house_number: org for org in organisations if org.companies_house_number
+        }
+
+    def _load_sites(self, keys: RowKeys, batches: list[RowKeys]) -> None:
+        # A row may name an organisation that another row matched by its number (a rename):
+        # that organisation's number joins this batch's keys.
+        numbers = keys.numbers | self._renamed_numbers(keys.organisation_names, batches)
+        matched = Q(slug__in=keys.slugs) | Q(
+            Q(name_lower__in=keys.site_names) | Q(postcode__in=keys.postcodes),
+            organisation__in=Organisation.objects.annotate(name_lower=Lower("name"))
+            .filter(Q(name_lower__in=keys.organisation_names) | Q(companies_house_number__in=numbers))
+            .values("pk"),
+        )
+        # One statement, but each part planned on its own index (an OR of them is a scan).
+        sites = Site.objects.annotate(name_lower=Lower("name")).select_related("organisation").order_by()
+        found = sites.filter(matched).union(
+            sites.filter(_startswith(keys.slug_bases["site"])), sites.filter(keys.nearby())
+        )
+        for site in found:
+            self.sites[site.pk] = site
+            self._take_slug("site", site.slug, keys.slug_bases["site"])
+        self._load_site_relations(
+            Site.objects.annotate(name_lower=Lower("name")).filter(matched).values("pk")
+        )
+        self.taken_slugs["site"].update(keys.slugs)
+
+    def _load_site_relations(self, matched_sites) -> None:
+        through = Site.capabilities.through.objects.filter(site_id__in=matched_sites)
+        for site_id, pk in through.values_list("site_id", "capability_id"):
+            self.site_m2m["capabilities"][site_id].add(pk)
+        through = Site.technologies.through.objects.filter(site_id__in=matched_sites)
+        for site_id, pk in through.values_list("site_id", "technology_id"):
+            self.site_m2m["technologies"][site_id].add(pk)
+        for licence in Licence.objects.filter(site_id__in=matched_sites):
+            self.site_licences[licence.site_id][licence.licence_type_id] = licence
+
+    def _renamed_numbers(self, names: set[str], batches: list[RowKeys]) -> set[str]:
+        """Numbers of organisations that rows in other batches rename to one of `names`."""
+        numbers = set()
+        for keys in batches:
+            for name, number in keys.names_with_numbers:
+                if name in names and number in self.organisations_by_number:
+                    numbers.add(number)
+        return numbers
+
+    def _take_slug(self, kind: str, slug: str, bases: set[str]) -> None:
+        base, _, suffix = slug.rpartition("-")
+        if slug in bases or (suffix.isdigit() and base in bases):
+            self.taken_slugs[kind].add(slug)
+
+    def _index_sites(self, regions_by_pk: dict) -> None:
+        for site in self.sites.values():
+            site.region = regions_by_pk[site.region_id]
+            # One instance per organisation, so a renamed organisation is renamed everywhere.
+            site.organisation = self.organisations_by_pk.get(site.organisation_id, site.organisation)
+            self.sites_by_slug[site.slug] = site
+            self.sites_by_name[(site.organisation_id, site.name.lower())] = site
+            if site.postcode:
+                self.sites_by_postcode[(site.organisation_id, site.postcode)].append(site)
+
+
+def load_vocabulary() -> Vocabulary:
+    """The taxonomies and the regions with their boundaries: four queries, once per file."""
+    return Vocabulary.of(
+        capabilities=Capability.objects.all(),
+        technologies=Technology.objects.all(),
+        licence_types=LicenceType.objects.all(),
+        shapes=quality.RegionShapes.load(),
+    )

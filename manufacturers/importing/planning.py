@@ -1,0 +1,154 @@
+"""What importing the file would change: each row created, updated or unchanged, and the warnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import quality
+from ..models import Site, SiteStatus
+from ..selectors import case_study_links_to_closed_sites
+from .loading import SavedRecords, site_slug_base
+from .matching import FileOrganisation
+from .parsing import ParsedRow, Vocabulary
+from .report import ImportReport, RowError, RowResult, display
+
+
+@dataclass
+class PlannedRow:
+    number: int
+    organisation: FileOrganisation
+    site: Site
+    is_new: bool
+    changes: list[str]  # "town: Ware → Hertford", as the report and the history show them
+    changed_fields: list[str]
+    m2m: dict  # "capabilities"/"technologies" -> set of pks, for the columns the file has
+    licences: dict | None  # licence type pk -> basis, or None when the file has no such column
+
+
+def plan_row(
+    row: ParsedRow,
+    organisation: FileOrganisation,
+    site: Site,
+    *,
+    is_new: bool,
+    records: SavedRecords,
+    vocabulary: Vocabulary,
+) -> PlannedRow:
+    """The row's values applied to its site, and what that changes in a saved one."""
+    changes, changed_fields = [], []
+    for name, value in row.site.items():
+        old = getattr(site, name) if not is_new else None
+        if is_new or old != value:
+            if not is_new:
+                changes.append(f"{name}: {display(old)} → {display(value)}")
+                changed_fields.append(name)
+            setattr(site, name, value)
+    if is_new and not site.slug:
+        site.slug = records.new_slug("site", site_slug_base(organisation.instance.name, site.name))
+
+    m2m = {column: {term.pk for term in row.terms[column]} for column in ("capabilities", "technologies")}
+    m2m = {column: pks for column, pks in m2m.items() if column in row.terms}
+    if not is_new:
+        changes += _taxonomy_changes(site, m2m, records, vocabulary)
+        changes += _licence_changes(site, row.licences, records, vocabulary)
+    if organisation.first_row == row.number and organisation.changes:
+        changes.extend(f"organisation {change}" for change in organisation.changes)
+    return PlannedRow(row.number, organisation, site, is_new, changes, changed_fields, m2m, row.licences)
+
+
+def _taxonomy_changes(site: Site, m2m: dict, records: SavedRecords, vocabulary: Vocabulary) -> list[str]:
+    changes = []
+    for column, wanted in m2m.items():
+        old = records.site_m2m[column][site.pk]
+        if old != wanted:
+            slugs = {term.pk: term.slug for term in vocabulary.terms[column].values()}
+            changes.append(
+                f"{column}: {display({slugs[pk] for pk in old})} → {display({slugs[pk] for pk in wanted})}"
+            )
+    return changes
+
+
+def _licence_changes(site: Site, licences, records: SavedRecords, vocabulary: Vocabulary) -> list[str]:
+    if licences is None:
+        return []
+    old = {pk: licence.basis for pk, licence in records.site_licences[site.pk].items()}
+    if old == licences:
+        return []
+    slugs = {term.pk: term.slug for term in vocabulary.terms["licence_types"].values()}
+
+    def labels(bases: dict) -> set[str]:
+        return {f"{slugs[pk]} ({basis})" for pk, basis in bases.items()}
+
+    return [f"licences: {display(labels(old))} → {display(labels(licences))}"]
+
+
+def fill_report(
+    report: ImportReport, planned: list[PlannedRow], organisations: list[FileOrganisation]
+) -> None:
+    """Each row's action (created, updated, unchanged) and the organisations created or updated."""
+    for row in planned:
+        label = f"{row.organisation.instance.name}, {row.site.name}"
+        if row.is_new:
+            action, bucket = "created", report.created
+        elif row.changes:
+            action, bucket = "updated", report.updated
+        else:
+            action, bucket = "unchanged", report.unchanged
+        bucket.append(label)
+        report.rows.append(RowResult(row.number, action, label, row.changes, row.site.pk))
+    for org in organisations:
+        if org.is_new:
+            report.organisations_created.append(org.instance.name)
+        elif org.changes:
+            report.organisations_updated.append(org.instance.name)
+
+
+# --- Warnings: reported, never blocking ---------------------------------------------------------
+
+
+def warnings(planned: list[PlannedRow], saved_sites: list[Site]) -> list[RowError]:
+    """Rows that probably duplicate a saved site or each other, and sites closed under a case study."""
+    found = duplicate_warnings(planned, saved_sites) + closed_site_warnings(planned)
+    return sorted(found, key=lambda warning: warning.row)
+
+
+def duplicate_warnings(planned: list[PlannedRow], saved_sites: list[Site]) -> list[RowError]:
+    in_file = {row.site.pk for row in planned if not row.is_new}
+    points = [quality.site_point(site) for site in saved_sites if site.pk not in in_file]
+    row_points = [
+        quality.SitePoint(
+            key=("row", row.number),
+            label=f"row {row.number} ({row.organisation.instance.name}, {row.site.name})",
+            organisation_key=row.organisation.instance.name.lower(),
+            postcode=row.site.postcode,
+            latitude=row.site.latitude,
+            longitude=row.site.longitude,
+            precise=row.site.location_precision == Site.LocationPrecision.SITE,
+        )
+        for row in planned
+    ]
+    found = []
+    for first, second, reason in quality.likely_duplicates(points + row_points):
+        rows = [point for point in (first, second) if isinstance(point.key, tuple)]
+        if not rows:
+            continue
+        this, other = (first, second) if first in rows else (second, first)
+        found.append(RowError(this.key[1], "site_name", f"May duplicate {other.label} ({reason})."))
+    return found
+
+
+def closed_site_warnings(planned: list[PlannedRow]) -> list[RowError]:
+    closing = {
+        row.site.pk: row.number
+        for row in planned
+        if "status" in row.changed_fields and row.site.status == SiteStatus.CLOSED
+    }
+    if not closing:
+        return []
+    links = case_study_links_to_closed_sites(site_ids=closing)
+    return [
+        RowError(
+            closing[site_id], "status", f"The case study {title!r} links to this site, which will be closed."
+        )
+        for site_id, title in links.values_list("site_id", "casestudy__title")
+    ]

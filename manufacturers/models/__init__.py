@@ -1,0 +1,52 @@
+"""Who makes medicines where in the UK: organisations, their sites and the taxonomies that describe them.
+
+One module per concept; every public name is importable from `manufacturers.models`.
+"""
+
+from .corrections import Correction, CorrectionQuerySet, CorrectionStatus
+from .licences import Licence, LicenceBasis
+from .map_grid import MAP_CELL_PIXELS, MAX_MAP_FEATURES, map_grid_cell
+from .organisations import (
+    Organisation,
+    OrganisationKind,
+    OrganisationQuerySet,
+    companies_house_number_validator,
+)
+from .reference import Capability, LicenceType, Region, Technology
+from .sites import (
+    UK_POSTCODE_PATTERN,
+    LocationPrecision,
+    Site,
+    SiteConfidence,
+    SiteQuerySet,
+    SiteStatus,
+    search_query,
+    uk_postcode_validator,
+)
+
+__all__ = [
+    "MAP_CELL_PIXELS",
+    "MAX_MAP_FEATURES",
+    "UK_POSTCODE_PATTERN",
+    "Capability",
+    "Correction",
+    "CorrectionQuerySet",
+    "CorrectionStatus",
+    "Licence",
+    "LicenceBasis",
+    "LicenceType",
+    "LocationPrecision",
+    "Organisation",
+    "OrganisationKind",
+    "OrganisationQuerySet",
+    "Region",
+    "Site",
+    "SiteConfidence",
+    "SiteQuerySet",
+    "SiteStatus",
+    "Technology",
+    "companies_house_number_validator",
+    "map_grid_cell",
+    "search_query",
+    "uk_postcode_validator",
+]

@@ -1,0 +1,93 @@
+"""Organisations: the manufacturers, universities, catapults and NHS bodies that run sites."""
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from core.models import TimeStampedModel
+
+# Companies House numbers: eight digits (England and Wales), or a two-letter prefix and six
+# digits (SC Scotland, NI Northern Ireland, OC LLPs, ...).
+companies_house_number_validator = RegexValidator(
+    r"^(?:\d{8}|[A-Z]{2}\d{6})$",
+    _("Enter a Companies House number: eight digits, or two capital letters and six digits."),
+)
+
+
+class OrganisationKind(models.TextChoices):
+    LARGE_PHARMA = "large_pharma", _("Large pharma")
+    CDMO = "cdmo", _("Contract development and manufacturing (CDMO)")
+    BIOTECH = "biotech", _("Biotech")
+    GENERIC = "generic", _("Generic manufacturer")
+    NHS = "nhs", _("NHS")
+    ACADEMIC_CATAPULT = "academic_catapult", _("Academic or catapult")
+    OTHER = "other", _("Other")
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def with_sites(self):
+        return self.filter(sites__isnull=False).distinct()
+
+    def for_directory(self):
+        return self.annotate(site_count=models.Count("sites", distinct=True)).order_by("name")
+
+
+class Organisation(TimeStampedModel):
+    """A manufacturer, university, catapult, NHS body or trade body."""
+
+    Kind = OrganisationKind
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    companies_house_number = models.CharField(
+        _("Companies House number"),
+        max_length=8,
+        blank=True,
+        validators=[companies_house_number_validator],
+    )
+    search_vector = models.GeneratedField(
+        expression=SearchVector("name", weight="A", config="english")
+        + SearchVector("description", weight="C", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["companies_house_number"],
+                condition=~Q(companies_house_number=""),
+                name="organisation_companies_house_number_unique",
+                violation_error_message=_("Another organisation has this Companies House number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(companies_house_number="")
+                | Q(companies_house_number__regex=r"^(\d{8}|[A-Z]{2}\d{6})$"),
+                name="organisation_companies_house_number_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[choice.value for choice in OrganisationKind]),
+                name="organisation_kind_valid",
+            ),
+        ]
+        indexes = [GinIndex(fields=["search_vector"], name="organisation_search_gin")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("manufacturers:organisation-detail", kwargs={"slug": self.slug})
