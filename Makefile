@@ -99,6 +99,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(PY) .ci/sizes.py
 
 
 format: install

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def offences(path: Path) -> list[str]:
     text = path.read_text()
     found = []
-    lines = text.count("\n") + 1
+    lines = len(text.splitlines())
     if lines > MAX_MODULE_LINES:
         found.append(f"{path.relative_to(ROOT)}:1: module of {lines} lines (at most {MAX_MODULE_LINES})")
     for node in ast.walk(ast.parse(text)):
