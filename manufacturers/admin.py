@@ -2,6 +2,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseRedirect
@@ -29,7 +30,31 @@ class RegionAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
+class TaxonomyAdminForm(forms.ModelForm):
+    # One synonym a line: synonyms may hold commas ("fill, finish"), lines are what editors expect.
+    synonyms = SimpleArrayField(
+        forms.CharField(max_length=100, required=False),
+        delimiter="\n",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label=_("Synonyms"),
+        help_text=_(
+            "Other words people search for this by, one a line: abbreviations (mAbs, OSD), "
+            "US spellings (lyophilization), common names. Site search finds them at once."
+        ),
+    )
+
+    def clean_synonyms(self):
+        seen, synonyms = set(), []
+        for synonym in self.cleaned_data["synonyms"]:
+            if synonym and synonym.lower() not in seen:
+                seen.add(synonym.lower())
+                synonyms.append(synonym)
+        return synonyms
+
+
 class ReferenceAdmin(admin.ModelAdmin):
+    form = TaxonomyAdminForm
     list_display = ["name", "slug", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug", "description"]

@@ -13,6 +13,7 @@ from django_filters import rest_framework as filters
 
 from core.cache import LANDSCAPE, cached
 
+from . import places
 from .models import (
     Capability,
     Licence,
@@ -83,24 +84,13 @@ class BoundingBoxField(forms.CharField):
 
 
 class PointField(forms.CharField):
-    """`latitude,longitude` in decimal degrees."""
+    """Where to measure from: `latitude,longitude`, a UK town or city, or a postcode (see places.py)."""
 
     def clean(self, value):
         value = super().clean(value)
         if not value:
             return None
-        parts = value.split(",")
-        try:
-            latitude, longitude = (float(part) for part in parts)
-        except ValueError:
-            raise forms.ValidationError(
-                _("Give a latitude and a longitude: lat,lon."), code="invalid"
-            ) from None
-        if not -90 <= latitude <= 90:
-            raise forms.ValidationError(_("Latitude must be between -90 and 90."), code="out_of_range")
-        if not -180 <= longitude <= 180:
-            raise forms.ValidationError(_("Longitude must be between -180 and 180."), code="out_of_range")
-        return (latitude, longitude)
+        return places.resolve(value)
 
 
 class BoundingBoxFilter(filters.Filter):
@@ -122,8 +112,13 @@ class ChoicesFilter(filters.MultipleChoiceFilter):
 class SiteFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
+        ordering = cleaned.get("ordering") or []
+        if any(term.lstrip("-") == "distance" for term in ordering) and not cleaned.get("near"):
+            self.add_error("ordering", _("Ordering by distance needs a place to measure from: add near=."))
         if cleaned.get("radius_km") is not None and not cleaned.get("near"):
-            self.add_error("radius_km", _("radius_km needs a point to measure from: add near=lat,lon."))
+            self.add_error(
+                "radius_km", _("radius_km needs a place to measure from: add near=, such as near=Stevenage.")
+            )
         return cleaned
 
 
@@ -136,6 +131,8 @@ ORDERINGS = {
     "town": "town",
     "region": "region__name",
     "updated_at": "updated_at",
+    # Only with near= (the distance is measured from it); nearest first is the default then anyway.
+    "distance": "distance_km",
 }
 
 
@@ -172,13 +169,15 @@ class SiteFilter(filters.FilterSet):
     )
     status = ChoicesFilter(choices=SiteStatus.choices, field_name="status", label=_("Status"))
     bbox = BoundingBoxFilter(method="filter_bbox", label=_("Bounding box"))
-    near = PointFilter(method="filter_near", label=_("Near (lat,lon)"))
+    near = PointFilter(method="filter_near", label=_("Near"), max_length=200)
     radius_km = filters.NumberFilter(
         method="filter_noop", label=_("Radius (km)"), min_value=0.1, max_value=MAX_RADIUS_KM
     )
     ordering = filters.OrderingFilter(fields=tuple((field, name) for name, field in ORDERINGS.items()))
 
-    # The order with no `ordering`, no search and no point.
+    # The order with no `ordering`, no search and no point, the same in the directory, the map's
+    # list and the API (docs: the partner guide): by site name, the id breaking ties. The
+    # (name, id) index serves it, so a deep page reads its rows instead of sorting them all.
     default_ordering = ("name", "id")
 
     # The facets a visitor narrows by, in the order the sidebar shows them.
@@ -367,10 +366,9 @@ class SiteFilter(filters.FilterSet):
             else:
                 query.pop("radius_km", None)
                 radius = cleaned.get("radius_km") or DEFAULT_RADIUS_KM
-                value_label = _("within %(radius)s km of %(lat).4f, %(lon).4f") % {
+                value_label = _("within %(radius)s km of %(place)s") % {
                     "radius": f"{float(radius):g}",
-                    "lat": value[0],
-                    "lon": value[1],
+                    "place": value.label,
                 }
             chips.append(
                 {"facet": name, "label": label, "value_label": value_label, "remove_query": query.urlencode()}
@@ -396,12 +394,6 @@ def _normalised(value):
     if isinstance(value, list | set | frozenset) or hasattr(value, "model"):  # lists and querysets
         return sorted(str(_normalised(item)) for item in value)
     return str(value)
-
-
-class DirectorySiteFilter(SiteFilter):
-    """SiteFilter as the directory and the map list sites: they read "Organisation, Site", so in that order."""
-
-    default_ordering = ("organisation__name", "name", "id")
 
 
 class OrganisationFilter(SiteFilter):

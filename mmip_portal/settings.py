@@ -303,16 +303,35 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
-# The map frames the UK and needs no tile server: regions are drawn from the database.
-# A tile layer is optional (MAP_TILES_URL and MAP_TILES_ATTRIBUTION); the CSP allows its host.
+# The maps need no tile server: they draw the UK's coast, its regions and its town labels from
+# data the project ships. A deployment may add a raster tile basemap (URL template, attribution
+# and maximum zoom, all three); the CSP then allows exactly that origin, port included, and every
+# map shows the attribution.
 MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "")
-MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "")
-_tile_origin = urlsplit(MAP_TILES_URL.replace("{s}.", "")) if MAP_TILES_URL else None
-_map_tiles = (
-    [f"{_tile_origin.scheme}://*.{_tile_origin.hostname}", f"{_tile_origin.scheme}://{_tile_origin.hostname}"]
-    if _tile_origin
-    else []
+if MAP_TILES_URL and not os.environ.get("MAP_TILES_ATTRIBUTION"):
+    raise ImproperlyConfigured("Set MAP_TILES_ATTRIBUTION: a tile basemap must credit its source on every map.")
+MAP_TILES = (
+    {
+        "url": MAP_TILES_URL,
+        "attribution": os.environ["MAP_TILES_ATTRIBUTION"],
+        "max_zoom": int(os.environ.get("MAP_TILES_MAX_ZOOM", "18")),
+    }
+    if MAP_TILES_URL
+    else None
 )
+
+
+def _tile_origins(url: str) -> list[str]:
+    """The CSP source for a tile URL template: its scheme, host and port; {s} allows the subdomains."""
+    parts = urlsplit(url.replace("{s}.", "SUBDOMAIN."))
+    port = f":{parts.port}" if parts.port else ""
+    host = parts.hostname.replace("subdomain.", "*.")
+    return [f"{parts.scheme}://{host}{port}"]
+
+
+# A deployment with a postcode service: a dotted path to a function taking a postcode and
+# returning (latitude, longitude) or None, asked before the shipped outward codes (manufacturers.places).
+POSTCODE_LOOKUP = os.environ.get("POSTCODE_LOOKUP", "")
 
 # Content-Security-Policy (django-csp 4): no inline scripts or styles anywhere. A template that
 # needs an inline script uses {{ request.csp_nonce }}. The one inline style attribute left (the
@@ -324,7 +343,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         # style="font-weight:normal" in templates/manufacturers/site_list.html.
         "style-src-attr": [UNSAFE_HASHES, "'sha256-0Ge93D9SQ2S7Odn0tcl8WDwDRD2UbUNJmCe5O9cDN7A='"],
-        "img-src": [SELF, "data:", *_map_tiles],
+        "img-src": [SELF, "data:", *(_tile_origins(MAP_TILES_URL) if MAP_TILES_URL else [])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
@@ -410,7 +429,7 @@ LEAFLET_CONFIG = {
     "DEFAULT_ZOOM": 5,
     "MIN_ZOOM": 4,
     "MAX_ZOOM": 16,
-    "TILES": [("Map", MAP_TILES_URL, {"attribution": MAP_TILES_ATTRIBUTION})] if MAP_TILES_URL else [],
+    "TILES": [("Map", MAP_TILES["url"], {"attribution": MAP_TILES["attribution"]})] if MAP_TILES else [],
     "RESET_VIEW": False,
     "NO_GLOBALS": False,
 }

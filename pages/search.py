@@ -1,7 +1,8 @@
 """One search across the portal: organisations, sites, case studies, initiatives and workstreams.
 
 PostgreSQL full-text search throughout, with the same prefix-matching query the directory
-uses, so "bio vect" finds "biologics" and "viral vectors" everywhere. Organisations and sites
+uses, so "bio vect" finds "biologics" and "viral vectors" everywhere; sites are found by
+`Site.objects.matching`, the very search the directory, the map and the API use. Organisations and sites
 search their indexed, stored vectors; case studies, initiatives and workstreams are a few
 hundred rows at most, so their vectors are computed as the query runs. Only what the public
 may see is searched: case studies through `CaseStudy.objects.published()`.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVector
-from django.db.models import Count, Exists, F, Func, OuterRef, Q, Subquery, TextField, Value, Window
+from django.db.models import Count, F, Func, OuterRef, Subquery, TextField, Value, Window
 from django.db.models.functions import Coalesce, Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -98,15 +99,6 @@ def _text(*parts):
     return Concat(*joined, output_field=TextField())
 
 
-def _names_matching(model, query):
-    """Sites carrying a taxonomy term (capability or technology) whose name matches the query."""
-    return Exists(
-        model.objects.filter(sites=OuterRef("pk"))
-        .annotate(document=SearchVector("name", config="english"))
-        .filter(document=query)
-    )
-
-
 def _names_of(model):
     """A site's taxonomy terms as one comma-separated text, for the snippet."""
     return Subquery(
@@ -153,15 +145,11 @@ def _organisations(query):
 
 
 def _sites(query):
-    # The directory's vector covers names, towns and the organisation; a portal search also
-    # finds sites by what they do, ranked after those that match by name or place.
+    # The portal's one site search (the directory's, the map's and the API's), with a snippet.
     return (
-        Site.objects.filter(
-            Q(search_vector=query) | _names_matching(Capability, query) | _names_matching(Technology, query)
-        )
+        Site.objects.matching(query)
         .select_related("organisation", "region")
         .annotate(
-            rank=Coalesce(SearchRank(F("search_vector"), query), Value(0.0)),
             # The title already names the site and its place: the snippet shows what it does.
             headline=SearchHeadline(
                 # CONCAT_WS skips a missing list, so no stray separator is left behind.

@@ -223,6 +223,11 @@ class KeysetCursorPagination(pagination.BasePagination):
         self.rows = rows
         return rows
 
+    def cursor_after(self, queryset, row) -> str:
+        """The cursor of the page that starts after `row` of `queryset` (in that queryset's order)."""
+        self.keys = self._ordering_keys(queryset)
+        return self._encode(row, reverse=False)
+
     def _ordering_keys(self, queryset) -> list[tuple[str, bool]]:
         keys = []
         for term in queryset.query.order_by:

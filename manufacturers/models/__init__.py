@@ -12,6 +12,7 @@ from .organisations import (
     OrganisationQuerySet,
     companies_house_number_validator,
 )
+from .places import OutwardPostcode, Place, PlaceQuerySet, place_search_key
 from .reference import Capability, LicenceType, Region, Technology
 from .sites import (
     UK_POSTCODE_PATTERN,
@@ -37,6 +38,9 @@ __all__ = [
     "LicenceType",
     "LocationPrecision",
     "Organisation",
+    "OutwardPostcode",
+    "Place",
+    "PlaceQuerySet",
     "OrganisationKind",
     "OrganisationQuerySet",
     "Region",
@@ -47,6 +51,7 @@ __all__ = [
     "Technology",
     "companies_house_number_validator",
     "map_grid_cell",
+    "place_search_key",
     "search_query",
     "uk_postcode_validator",
 ]

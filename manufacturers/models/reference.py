@@ -44,7 +44,27 @@ class Region(TimeStampedModel):
         return reverse("manufacturers:site-list") + f"?region={self.slug}"
 
 
-class Capability(ReferenceModel):
+class TaxonomyModel(ReferenceModel):
+    """A term that describes what a site does, with the other words people search it by."""
+
+    # Abbreviations, other spellings and common names ("mAbs", "fill finish", "lyophilization"):
+    # site search matches them as it matches the name (migration 0007 keeps it current).
+    synonyms = ArrayField(
+        models.CharField(max_length=100),
+        blank=True,
+        default=list,
+        verbose_name=_("synonyms"),
+        help_text=_(
+            "Other words people search for this by: abbreviations, US spellings, common names. "
+            "One per line in the admin."
+        ),
+    )
+
+    class Meta(ReferenceModel.Meta):
+        abstract = True
+
+
+class Capability(TaxonomyModel):
     """What a site can do, such as sterile fill-finish or small-molecule API manufacture."""
 
     class Meta(ReferenceModel.Meta):
@@ -52,7 +72,7 @@ class Capability(ReferenceModel):
         verbose_name_plural = _("capabilities")
 
 
-class Technology(ReferenceModel):
+class Technology(TaxonomyModel):
     """A manufacturing technology or modality, such as continuous manufacturing or viral vectors."""
 
     class Meta(ReferenceModel.Meta):
@@ -60,7 +80,7 @@ class Technology(ReferenceModel):
         verbose_name_plural = _("technologies")
 
 
-class LicenceType(ReferenceModel):
+class LicenceType(TaxonomyModel):
     """A kind of MHRA manufacturing licence or authorisation, such as the MIA or the specials licence."""
 
     source_urls = ArrayField(models.URLField(max_length=500), blank=True, default=list)

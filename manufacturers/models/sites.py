@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 from core.geometry import EARTH_RADIUS_KM, KM_PER_DEGREE_LATITUDE
 from core.models import TimeStampedModel, staff_user_field
 
-from .map_grid import MAX_MAP_FEATURES, map_grid_cell
+from .map_grid import MAX_MAP_FEATURES, frames_in_view, map_grid_cell
 from .organisations import Organisation
 from .reference import Capability, LicenceType, Region, Technology
 
@@ -90,10 +90,18 @@ class SiteQuerySet(models.QuerySet):
         return self.filter(organisation__kind__in=kinds)
 
     def search(self, text: str):
-        """Sites matching free text, annotated with `rank` (names weigh more than towns, towns more than descriptions)."""
+        """Sites matching free text, annotated with `rank`: the portal's one site search.
+
+        The directory, the map, the API, insights and the site-wide search all come here. Names
+        (the site's and its organisation's) weigh most, then what the site does (the names and
+        synonyms of its capabilities, technologies and licence types) and where it is, then the
+        organisation's description: migration 0008 keeps `search_vector` so.
+        """
         query = search_query(text)
-        if query is None:
-            return self
+        return self if query is None else self.matching(query)
+
+    def matching(self, query: SearchQuery):
+        """Sites whose search vector matches a prepared tsquery (see `search_query`), with `rank`."""
         return self.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
 
     def within_bbox(self, *, south, west, north, east):
@@ -153,25 +161,30 @@ class SiteQuerySet(models.QuerySet):
         return sorted(candidates, key=lambda site: (site.distance_km, site.name))[:count]
 
     def clustered(self, *, zoom: int, west: float, south: float, east: float, north: float):
-        """The sites in a map view grouped into grid cells: one row per cell, never more than MAX_MAP_FEATURES.
+        """The sites in a map view grouped into grid cells, one row per cell and region, never more
+        than MAX_MAP_FEATURES.
 
-        Each row has `count`, the mean position (`mean_latitude`, `mean_longitude`), the extent
-        of its sites (`south`, `west`, `north`, `east`) and, for a cell holding one site, that
-        site's `slug`, `name` and `organisation_name` (the minimum of one value is the value).
-        One GROUP BY over the (latitude, longitude) index's range scan; see `map_grid_cell`
-        for why the cap holds whatever the data.
+        Clusters never merge sites of different regions, so none reaches across the Irish Sea or
+        a border. Each row has `count`, the `region_id`, the mean position (`mean_latitude`,
+        `mean_longitude`), the extent of its sites (`south`, `west`, `north`, `east`) and, for a
+        row holding one site, that site's `slug`, `name` and `organisation_name` (the minimum of
+        one value is the value). One GROUP BY over the (latitude, longitude) index's range scan;
+        `map_grid_cell` sizes the grid for the regions whose frames reach the view, which is why
+        the cap holds whatever the data.
         """
+        frames = Region.objects.values_list("min_longitude", "min_latitude", "max_longitude", "max_latitude")
+        view = {"west": west, "south": south, "east": east, "north": north}
         cell_latitude, cell_longitude = map_grid_cell(
-            zoom=zoom, west=west, south=south, east=east, north=north
+            zoom=zoom, groups=frames_in_view(frames, **view), **view
         )
         return (
-            self.within_bbox(west=west, south=south, east=east, north=north)
+            self.within_bbox(**view)
             .order_by()
             .annotate(
                 cell_y=Floor(F("latitude") / cell_latitude),
                 cell_x=Floor(F("longitude") / cell_longitude),
             )
-            .values("cell_y", "cell_x")
+            .values("cell_y", "cell_x", "region_id")
             .annotate(
                 count=models.Count("pk"),
                 mean_latitude=models.Avg("latitude"),
@@ -183,8 +196,9 @@ class SiteQuerySet(models.QuerySet):
                 slug=models.Min("slug"),
                 name=models.Min("name"),
                 organisation_name=models.Min("organisation__name"),
+                region_slug=models.Min("region__slug"),
             )
-            .order_by("-count", "cell_y", "cell_x")[:MAX_MAP_FEATURES]
+            .order_by("-count", "cell_y", "cell_x", "region_id")[:MAX_MAP_FEATURES]
         )
 
     def for_directory(self):
@@ -253,8 +267,8 @@ class Site(TimeStampedModel):
     )
     last_verified_on = models.DateField(_("last verified"), null=True, blank=True)
     last_verified_by = staff_user_field(_("last verified by"))
-    # Maintained by a database trigger (see migration 0003) from the site's and its
-    # organisation's text, so every write path, COPY included, keeps search current.
+    # Maintained inside the database (migration 0008) from the site's, its organisation's and its
+    # vocabulary terms' text, so every write path, COPY included, keeps search current.
     search_vector = SearchVectorField(null=True, editable=False)
 
     objects = SiteQuerySet.as_manager()

@@ -7,10 +7,17 @@
   var data = JSON.parse(document.getElementById(element.dataset.mapData).textContent);
 
   var map = L.map(element, {
-    zoomControl: false, attributionControl: false, dragging: false, keyboard: false,
+    zoomControl: false, dragging: false, keyboard: false,
     scrollWheelZoom: false, doubleClickZoom: false, boxZoom: false, touchZoom: false
   });
-  if (data.tiles) { L.tileLayer(data.tiles.url).addTo(map); }
+  // Every map credits what it draws: the tile layer's own attribution when there is one.
+  map.attributionControl.setPrefix(false);
+  if (data.tiles) {
+    L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, maxZoom: data.tiles.max_zoom }).addTo(map);
+  } else {
+    element.classList.add("site-map--shipped");
+  }
+  map.attributionControl.addAttribution("Boundaries: ONS, OGL v3");
   var regions = L.geoJSON(
     data.regions.map(function (geometry) { return { type: "Feature", geometry: geometry, properties: {} }; }),
     { style: { color: "#505a5f", weight: 1, fillColor: "#dfe9f3", fillOpacity: 0.8 }, interactive: false }

@@ -1,8 +1,11 @@
 // The map of sites (/map/): region boundaries shaded by how many sites match the filters, and
 // the sites in view clustered by the server (/map/clusters.json), with a list of the same sites
-// beside the map. The filter form is the directory's; changing it updates the URL (so the view
-// can be shared), the form's counts, the regions, the clusters and the list.
-// Leaflet comes from django-leaflet's local static files; no tile server is needed.
+// beside the map that pages through every one of them (/map/sites.json). The filter form is the
+// directory's; changing it updates the URL (so the view can be shared), the form's counts, the
+// regions, the clusters and the list. Where the map looks (center, zoom) is in the URL too.
+// Under it all, with no tile server, an orientation layer the project ships: the UK's land and
+// coast (a static GeoJSON file) and town and city labels (/map/places.json) thinned for the zoom.
+// Leaflet comes from django-leaflet's local static files.
 (function () {
   "use strict";
   var element = document.getElementById("site-map");
@@ -14,22 +17,41 @@
   var form = document.getElementById("map-filters");
   var countElement = document.getElementById("in-view-count");
   var listElement = document.getElementById("in-view-list");
+  var pager = document.getElementById("in-view-pager");
+  var previousButton = document.getElementById("in-view-previous");
+  var nextButton = document.getElementById("in-view-next");
   var moreElement = document.getElementById("in-view-more");
   var searchAreaButton = document.getElementById("search-area");
   var clearAreaButton = document.getElementById("clear-area");
   var legend = document.getElementById("map-legend");
 
-  var map = L.map(element, { minZoom: 4, maxZoom: 14, zoomSnap: 1 });
+  var maxZoom = config.tiles ? Math.min(config.tiles.max_zoom || 14, 18) : 14;
+  var map = L.map(element, { minZoom: 4, maxZoom: maxZoom, zoomSnap: 1 });
+  map.attributionControl.setPrefix(false);
+  config.attribution.forEach(function (credit) { map.attributionControl.addAttribution(credit); });
   if (config.tiles) {
-    L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution }).addTo(map);
+    L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution, maxZoom: maxZoom }).addTo(map);
+  } else {
+    element.classList.add("site-map--shipped");
   }
-  map.attributionControl.addAttribution("Boundaries: ONS, OGL v3");
+  // Panes, bottom to top: land, regions, labels, clusters. Labels never take a click or a tab stop.
+  map.createPane("land").style.zIndex = 350;
+  map.createPane("labels").style.zIndex = 450;
+  map.getPane("labels").style.pointerEvents = "none";
+  var landLayer = L.geoJSON(null, {
+    pane: "land", interactive: false,
+    style: { color: "#5f7f99", weight: 1, fillColor: "#f7f5ef", fillOpacity: 1 }
+  }).addTo(map);
   var regionLayer = L.geoJSON(null, { style: regionStyle, onEachFeature: regionTooltip }).addTo(map);
+  var labelLayer = L.layerGroup([], { pane: "labels" }).addTo(map);
   var nearLayer = L.layerGroup().addTo(map);
   var clusterLayer = L.layerGroup().addTo(map);
   var regionMax = 0;
   var clusterRequest = null;
+  var labelRequest = null;
   var movedByUser = false;
+  var drawnNear = null;
+  var fitNearOnLoad = false;
 
   // ---- The filters: read from the form, written to the URL and to the links that keep them.
 
@@ -48,22 +70,59 @@
     return parts.length === 4 && parts.every(isFinite) ? parts : null;
   }
 
-  function near() {
-    var params = filterParams();
-    var value = params.get("near");
-    if (!value) { return null; }
-    var parts = value.split(",").map(Number);
-    if (parts.length !== 2 || !parts.every(isFinite)) { return null; }
-    return { latlng: L.latLng(parts[0], parts[1]), km: Number(params.get("radius_km")) || 50 };
+  function viewParams() {
+    var centre = map.getCenter();
+    return "center=" + centre.lat.toFixed(4) + "," + centre.lng.toFixed(4) + "&zoom=" + map.getZoom();
   }
 
   function updateUrlAndLinks() {
     var query = filterParams().toString();
-    history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
+    var view = firstViewDrawn ? viewParams() : "";
+    var full = [query, view].filter(Boolean).join("&");
+    history.replaceState(null, "", window.location.pathname + (full ? "?" + full : ""));
     document.querySelectorAll("a[data-keeps-filters]").forEach(function (link) {
       var prefix = link.dataset.prefix ? link.dataset.prefix + (query ? "&" : "") : "";
       link.search = prefix + query;
     });
+  }
+
+  // ---- Orientation: the UK's land and coast, and town labels thinned for the zoom.
+
+  function loadLand() {
+    if (config.tiles) { return; }
+    fetch(config.outline_url, { headers: { Accept: "application/geo+json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data) { landLayer.addData(data); } });
+  }
+
+  function label(place) {
+    var text = document.createElement("span");
+    text.textContent = place.name;
+    var holder = document.createElement("div");
+    holder.appendChild(text);
+    return L.marker([place.latitude, place.longitude], {
+      pane: "labels", interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "map-label", html: holder.innerHTML, iconSize: null })
+    });
+  }
+
+  function loadLabels() {
+    var bounds = map.getBounds();
+    var bbox = [
+      Math.max(bounds.getWest(), -180), Math.max(bounds.getSouth(), -90),
+      Math.min(bounds.getEast(), 180), Math.min(bounds.getNorth(), 90)
+    ].map(function (n) { return n.toFixed(3); }).join(",");
+    if (labelRequest) { labelRequest.abort(); }
+    labelRequest = new AbortController();
+    return fetch(config.places_url + "?bbox=" + bbox + "&zoom=" + map.getZoom(), { signal: labelRequest.signal })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        labelLayer.clearLayers();
+        data.places.forEach(function (place) { labelLayer.addLayer(label(place)); });
+        element.dataset.labels = data.places.map(function (place) { return place.name; }).join("|");
+      })
+      .catch(function (error) { if (error.name !== "AbortError") { throw error; } });
   }
 
   // ---- Regions: a choropleth of the matching sites, with its legend.
@@ -74,7 +133,8 @@
   }
 
   function regionStyle(feature) {
-    return { color: "#505a5f", weight: 1, fillOpacity: 0.75, fillColor: shade(feature.properties.site_count) };
+    // Translucent, so the land and the labels beneath still read through the shading.
+    return { color: "#505a5f", weight: 1, fillOpacity: 0.55, fillColor: shade(feature.properties.site_count) };
   }
 
   function regionTooltip(feature, layer) {
@@ -145,7 +205,7 @@
     var count = feature.properties.count;
     var size = count < 10 ? 30 : count < 100 ? 36 : 42;
     var marker = L.marker(latlng, {
-      icon: L.divIcon({ className: "map-cluster", html: "<span>" + count + "</span>", iconSize: [size, size] }),
+      icon: L.divIcon({ className: "map-cluster", html: "<span>" + Number(count) + "</span>", iconSize: [size, size] }),
       title: count + " sites: zoom in",
       alt: count + " sites",
       riseOnHover: true
@@ -195,9 +255,15 @@
     return marker;
   }
 
-  function drawList(data, bbox) {
+  // The list pages through every site in view: the cluster response carries the first page and
+  // where the next one is; /map/sites.json's `next` links walk the rest. Pages seen are kept, so
+  // "Previous" needs no request.
+  var list = { total: 0, size: 50, pages: [], index: 0 };
+
+  function drawSites() {
+    var page = list.pages[list.index];
     listElement.textContent = "";
-    data.sites.forEach(function (site) {
+    page.sites.forEach(function (site) {
       var item = document.createElement("li");
       var link = document.createElement("a");
       link.href = site.url;
@@ -206,15 +272,55 @@
       item.appendChild(document.createTextNode(" – " + site.town + ", " + site.region));
       listElement.appendChild(item);
     });
-    var total = data.total;
-    countElement.textContent = total === 0 ? "No matching sites in view." :
-      data.sites.length < total ? "Showing " + data.sites.length + " of " + total + " sites in view." :
-      total + (total === 1 ? " site in view." : " sites in view.");
+    var total = list.total;
+    var first = list.index * list.size + 1;
+    var last = first + page.sites.length - 1;
+    if (total === 0) {
+      countElement.textContent = "No matching sites in view.";
+    } else if (page.sites.length >= total) {
+      countElement.textContent = total + (total === 1 ? " site in view." : " sites in view.");
+    } else if (list.index === 0) {
+      countElement.textContent = "Showing " + page.sites.length + " of " + total + " sites in view.";
+    } else {
+      countElement.textContent = "Showing " + first + "–" + last + " of " + total + " sites in view.";
+    }
+    pager.hidden = !(page.next || list.index > 0);
+    nextButton.disabled = !page.next;
+    previousButton.disabled = list.index === 0;
+  }
+
+  function drawList(data, bbox) {
+    list = { total: data.total, size: Math.max(data.sites.length, 1), pages: [{ sites: data.sites, next: data.sites_next }], index: 0 };
+    drawSites();
     var params = filterParams();
     params.set("bbox", bbox);
     moreElement.querySelector("a").search = params.toString();
-    moreElement.hidden = data.sites.length >= total;
+    moreElement.hidden = data.sites.length >= data.total;
   }
+
+  function showPage(index) {
+    list.index = index;
+    drawSites();
+    document.getElementById("in-view-title").focus();
+  }
+
+  nextButton.addEventListener("click", function () {
+    var page = list.pages[list.index];
+    if (list.pages[list.index + 1]) { showPage(list.index + 1); return; }
+    if (!page.next) { return; }
+    listElement.setAttribute("aria-busy", "true");
+    fetch(page.next, { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        listElement.removeAttribute("aria-busy");
+        if (!data) { return; }
+        list.pages.push({ sites: data.results, next: data.next });
+        showPage(list.index + 1);
+      });
+  });
+  previousButton.addEventListener("click", function () {
+    if (list.index > 0) { showPage(list.index - 1); }
+  });
 
   function loadClusters() {
     var bbox = viewBbox();
@@ -222,7 +328,7 @@
     if (bbox === null) {
       element.removeAttribute("aria-busy");
       clusterLayer.clearLayers();
-      drawList({ sites: [], total: 0 }, "");
+      drawList({ sites: [], total: 0, sites_next: null }, "");
       return Promise.resolve();
     }
     var params = filterParams();
@@ -235,6 +341,7 @@
       .then(function (data) {
         element.removeAttribute("aria-busy");
         if (!data) { countElement.textContent = "These filters are not valid; see the messages above."; return; }
+        if (drawNear(data.near || null)) { return; }
         clusterLayer.clearLayers();
         data.features.forEach(function (feature) {
           clusterLayer.addLayer(feature.properties.count > 1 ? clusterMarker(feature) : siteMarker(feature));
@@ -246,13 +353,22 @@
       .catch(function (error) { if (error.name !== "AbortError") { throw error; } });
   }
 
-  function drawNear() {
+  // The circle of a "near" search, as the server resolved it (a place, a postcode or
+  // coordinates). Returns true when the map moves to a new circle (and so loads again).
+  function drawNear(near) {
+    var key = near ? [near.latitude, near.longitude, near.radius_km].join(",") : null;
+    if (key === drawnNear) { return false; }
+    drawnNear = key;
     nearLayer.clearLayers();
-    var point = near();
-    if (point) {
-      L.circle(point.latlng, { radius: point.km * 1000, color: "#1d3c6e", weight: 2, fill: false, dashArray: "6 4", interactive: false }).addTo(nearLayer);
+    if (!near) { return false; }
+    var centre = L.latLng(near.latitude, near.longitude);
+    L.circle(centre, { radius: near.radius_km * 1000, color: "#1d3c6e", weight: 2, fill: false, dashArray: "6 4", interactive: false }).addTo(nearLayer);
+    if (fitNearOnLoad) {
+      fitNearOnLoad = false;
+      map.fitBounds(centre.toBounds(near.radius_km * 2000));
+      return true;
     }
-    return point;
+    return false;
   }
 
   // ---- Filters change: URL, form counts (the server renders the same form), regions, clusters.
@@ -272,12 +388,15 @@
         openIds.forEach(function (id) { var d = document.getElementById(id); if (d) { d.open = true; } });
         if (focusedId && document.getElementById(focusedId)) { document.getElementById(focusedId).focus(); }
         syncAreaButtons();
+        document.dispatchEvent(new CustomEvent("filters:replaced"));
       });
   }
 
   function filtersChanged() {
+    // A new "near" moves the map to its circle once the server has placed it.
+    fitNearOnLoad = filterParams().get("near") !== lastNear;
+    lastNear = filterParams().get("near");
     updateUrlAndLinks();
-    drawNear();
     return Promise.all([refreshForm(), loadRegions(), loadClusters()]);
   }
 
@@ -310,32 +429,40 @@
 
   var moveTimer = null;
   var firstViewDrawn = false;
+  var lastNear = filterParams().get("near");
   map.on("moveend", function () {
     element.dataset.zoom = String(map.getZoom());
     if (firstViewDrawn) {
       movedByUser = true;
       syncAreaButtons();
+      updateUrlAndLinks();
       // The clusters on screen are stale until the debounced reload lands: say so at once.
       element.setAttribute("aria-busy", "true");
     }
     clearTimeout(moveTimer);
-    moveTimer = setTimeout(loadClusters, 150);
+    moveTimer = setTimeout(function () { loadClusters(); loadLabels(); }, 150);
   });
 
-  // ---- First view: the area filter, else the circle of a "near" search, else the UK.
+  // ---- First view: the one in the URL, else the area filter, else a "near" search's circle
+  // (placed by the server), else the UK.
   var chosenArea = area();
-  var point = drawNear();
-  if (chosenArea) {
+  var view = new URLSearchParams(window.location.search);
+  var centre = (view.get("center") || "").split(",").map(Number);
+  var zoom = Number(view.get("zoom"));
+  if (centre.length === 2 && centre.every(isFinite) && view.get("zoom") !== null && isFinite(zoom)) {
+    map.setView(centre, Math.max(map.getMinZoom(), Math.min(zoom, map.getMaxZoom())));
+  } else if (chosenArea) {
     map.fitBounds([[chosenArea[1], chosenArea[0]], [chosenArea[3], chosenArea[2]]]);
-  } else if (point) {
-    map.fitBounds(point.latlng.toBounds(point.km * 2000));
   } else {
+    fitNearOnLoad = Boolean(lastNear);
     map.fitBounds(UK);
   }
   firstViewDrawn = true;
   element.dataset.zoom = String(map.getZoom());
   syncAreaButtons();
   clearTimeout(moveTimer);
+  loadLand();
+  loadLabels();
   if (element.hasAttribute("data-invalid")) {
     countElement.textContent = "These filters are not valid; see the messages above.";
     return;

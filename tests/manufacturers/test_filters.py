@@ -1,6 +1,7 @@
 """The shared URL grammar (SiteFilter) that the directory, map and API all use."""
 
 import pytest
+from django.urls import reverse
 from django.http import QueryDict
 
 from manufacturers.filters import SiteFilter
@@ -99,7 +100,7 @@ def test_facet_counts_use_the_other_active_filters(landscape):
         ("bbox=1,2,3", "bbox", "Give four numbers: west,south,east,north."),
         ("bbox=a,b,c,d", "bbox", "Give four numbers: west,south,east,north."),
         ("near=200,1", "near", "Latitude must be between -90 and 90."),
-        ("radius_km=10", "radius_km", "radius_km needs a point to measure from: add near=lat,lon."),
+        ("radius_km=10", "radius_km", "radius_km needs a place to measure from: add near=, such as near=Stevenage."),
         (
             "status=demolished",
             "status",
@@ -186,16 +187,17 @@ def test_ordering_is_an_allow_list_with_a_stable_tie_break(landscape):
     assert site_filter.qs.query.order_by[-1] == "id"
 
 
-def test_default_order_is_by_name_and_the_directory_lists_by_organisation_first():
-    from manufacturers.filters import DirectorySiteFilter
-
+def test_the_directory_the_map_and_the_api_share_one_default_order(client, api_client):
     beta = OrganisationFactory(name="Beta")
     SiteFactory(name="A site", organisation=beta)
     SiteFactory(name="Z site", organisation=OrganisationFactory(name="Alpha"))
     SiteFactory(name="B site", organisation=beta)
+    # By site name, the id breaking ties.
     assert [site.name for site in _filter("").qs] == ["A site", "B site", "Z site"]
-    directory = DirectorySiteFilter(QueryDict(""), queryset=Site.objects.all())
-    assert [site.name for site in directory.qs] == ["Z site", "A site", "B site"]
+    directory = client.get(reverse("manufacturers:site-list")).context["page"].object_list
+    assert [site.name for site in directory] == ["A site", "B site", "Z site"]
+    api = api_client.get(reverse("api-v1:site-list")).json()["results"]
+    assert [row["name"] for row in api] == ["A site", "B site", "Z site"]
 
 
 def test_facet_counts_for_every_facet(landscape):

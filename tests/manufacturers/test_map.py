@@ -82,7 +82,12 @@ def test_clusters_add_up_to_the_sites_in_view_and_single_sites_link_to_their_pag
     assert sum(f["properties"]["count"] for f in data["features"]) == 4
     by_count = sorted(data["features"], key=lambda f: f["properties"]["count"])
     single, cluster = by_count
-    assert single["properties"] == {"count": 1, "name": str(lone), "url": lone.get_absolute_url()}
+    assert single["properties"] == {
+        "count": 1,
+        "region": "scotland",
+        "name": str(lone),
+        "url": lone.get_absolute_url(),
+    }
     assert single["geometry"] == {"type": "Point", "coordinates": [-2.09, 57.15]}
     assert cluster["properties"]["count"] == 3
     assert cluster["properties"]["bounds"] == [[51.9, -0.2], [51.9, -0.2]]
@@ -129,12 +134,13 @@ def test_a_response_never_exceeds_the_cap_however_many_sites(client):
 
 @pytest.mark.django_db
 def test_cluster_endpoint_query_count_is_flat(client, django_assert_num_queries):
-    # the clusters (one GROUP BY), the first sites in view (+ organisation, region)
+    # the regions' frames (12 rows: how many regions reach the view, which sizes the grid), the
+    # clusters (one GROUP BY), the first sites in view (+ organisation, region)
     SiteFactory.create_batch(5)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         client.get(f"{CLUSTERS}?zoom=6&{UK}")
     SiteFactory.create_batch(50, latitude=55.86, longitude=-4.25, region=region("scotland"))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         client.get(f"{CLUSTERS}?zoom=6&{UK}")
 
 
@@ -219,16 +225,22 @@ def test_map_page_has_the_directory_form_leaflet_from_local_files_and_no_inline_
     # Every <script> either loads a file or carries JSON data; none runs inline code.
     for tag in html.split("<script")[1:]:
         assert tag.startswith(' src="') or tag.startswith(' id="map-config" type="application/json"')
-    assert response.context["map_config"] == {"tiles": None}
+    config = response.context["map_config"]
+    # No tile server: the map draws the shipped orientation layer and credits its sources.
+    assert config["tiles"] is None
+    assert config["outline_url"] == "/static/geo/uk-outline.geojson"
+    assert config["places_url"] == reverse("manufacturers:map-places")
+    assert "Places: GeoNames, CC BY 4.0" in config["attribution"]
 
 
 @pytest.mark.django_db
 def test_map_page_passes_the_tile_layer_from_settings(client, settings):
-    settings.MAP_TILES_URL = "https://tiles.example.com/{z}/{x}/{y}.png"
-    settings.MAP_TILES_ATTRIBUTION = "© Example"
+    settings.MAP_TILES = {"url": "https://tiles.example.com/{z}/{x}/{y}.png", "attribution": "© Example", "max_zoom": 17}
     response = client.get(MAP)
-    assert response.context["map_config"] == {
-        "tiles": {"url": "https://tiles.example.com/{z}/{x}/{y}.png", "attribution": "© Example"}
+    assert response.context["map_config"]["tiles"] == {
+        "url": "https://tiles.example.com/{z}/{x}/{y}.png",
+        "attribution": "© Example",
+        "max_zoom": 17,
     }
 
 

@@ -1,6 +1,6 @@
 """Sites: in lists, in detail, as GeoJSON features and as rows of sites.csv."""
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from ...importing.columns import (
@@ -50,6 +50,9 @@ class SiteListSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Slugs of the MHRA licence types held for the site.",
     )
+    distance_km = serializers.SerializerMethodField(
+        help_text="Great-circle distance in km from the `near` point; null without `near`."
+    )
 
     class Meta:
         model = Site
@@ -66,6 +69,7 @@ class SiteListSerializer(serializers.ModelSerializer):
             "region",
             "latitude",
             "longitude",
+            "distance_km",
             "location_precision",
             "capabilities",
             "technologies",
@@ -74,6 +78,11 @@ class SiteListSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field({"type": "number", "format": "double", "nullable": True})
+    def get_distance_km(self, site) -> float | None:
+        distance = getattr(site, "distance_km", None)
+        return None if distance is None else round(distance, 3)
 
 
 class LicenceSerializer(serializers.Serializer):
@@ -99,7 +108,11 @@ class SiteDetailSerializer(SiteListSerializer):
 
     class Meta(SiteListSerializer.Meta):
         fields = [
-            *(field for field in SiteListSerializer.Meta.fields if field != "licence_types"),
+            *(
+                field
+                for field in SiteListSerializer.Meta.fields
+                if field not in ("licence_types", "distance_km")
+            ),
             "licences",
             "source_urls",
             "last_verified_on",
