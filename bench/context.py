@@ -64,4 +64,8 @@ def url_context(size: int) -> dict[str, str]:
         "city_bbox": bbox(0.4, 0.7),
         "street_bbox": bbox(0.025, 0.045),
         "town": town,
+        # A word from the vocabulary's synonyms (it finds every site with a capability or
+        # technology for cell and gene therapy) and a town named as a person would.
+        "taxonomy_word": "ATMP",
+        "near_place": "Stevenage",
     }

@@ -44,6 +44,11 @@ def _development_environment(database_url: str) -> dict[str, str]:
 
 def migrate_and_collect_static(database_url: str) -> None:
     _manage("migrate", "--no-input", "-v0", env=_development_environment(database_url))
+    collect_static(database_url)
+
+
+def collect_static(database_url: str) -> None:
+    """The hashed, compressed static files the production settings serve (var/staticfiles)."""
     _manage("collectstatic", "--no-input", "-v0", env=server_environment(database_url))
 
 

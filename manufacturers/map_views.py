@@ -24,7 +24,7 @@ from core.cache import LANDSCAPE, cached
 from . import places
 from .filters import DEFAULT_RADIUS_KM, BoundingBoxField, SiteFilter
 from .map_config import map_config
-from .models import Place, Region, Site, map_grid_cell
+from .models import MAP_CELL_PIXELS, Place, Region, Site, map_grid_cell
 from .views import facet_rows, shared_query
 
 # The list beside the map shows this many of the sites in view a page.
@@ -239,9 +239,11 @@ def map_places(request):
 
 def _labels(view: dict, zoom: int) -> dict:
     cell_latitude, cell_longitude = map_grid_cell(zoom=zoom, **view)
-    scale = LABEL_CELL_PIXELS / 80  # map_grid_cell sizes cells for clusters of 80 pixels
+    scale = LABEL_CELL_PIXELS / MAP_CELL_PIXELS  # map_grid_cell sizes its cells for clusters
     minimum = LABEL_MIN_POPULATION.get(zoom, 500 if zoom > 10 else 500_000)
-    rows = (
+    # The most populous place of each cell in view (DISTINCT ON): at most as many rows as cells,
+    # which map_grid_cell caps; then the biggest of those.
+    largest_per_cell = (
         Place.objects.filter(
             latitude__range=(view["south"], view["north"]),
             longitude__range=(view["west"], view["east"]),
@@ -253,10 +255,10 @@ def _labels(view: dict, zoom: int) -> dict:
         )
         .order_by("cell_y", "cell_x", "-population", "pk")
         .distinct("cell_y", "cell_x")
-        .values("name", "latitude", "longitude", "population")[:MAX_LABELS]
+        .values("cell_y", "cell_x", "name", "latitude", "longitude", "population")
     )
     # Biggest first, so a client that must drop labels drops the smallest.
-    labels = sorted(rows, key=lambda row: -row["population"])
+    labels = sorted(largest_per_cell, key=lambda row: -row["population"])[:MAX_LABELS]
     return {"places": [{key: row[key] for key in ("name", "latitude", "longitude")} for row in labels]}
 
 

@@ -309,7 +309,9 @@ if not DEBUG:
 # map shows the attribution.
 MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "")
 if MAP_TILES_URL and not os.environ.get("MAP_TILES_ATTRIBUTION"):
-    raise ImproperlyConfigured("Set MAP_TILES_ATTRIBUTION: a tile basemap must credit its source on every map.")
+    raise ImproperlyConfigured(
+        "Set MAP_TILES_ATTRIBUTION: a tile basemap must credit its source on every map."
+    )
 MAP_TILES = (
     {
         "url": MAP_TILES_URL,

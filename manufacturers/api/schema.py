@@ -18,7 +18,13 @@ def _slugs(name: str, what: str, listed_at: str) -> OpenApiParameter:
 
 SITE_FILTER_PARAMETERS = [
     OpenApiParameter(
-        "q", str, description="Free-text search over site and organisation names, towns and descriptions."
+        "q",
+        str,
+        description=(
+            "Free-text search, best match first: site and organisation names, what a site does (the names "
+            "and synonyms of its capabilities, technologies and licence types, such as mAbs, fill finish, "
+            "ATMP, OSD), towns and postcodes, and organisation descriptions. Words match as prefixes."
+        ),
     ),
     OpenApiParameter(
         "region", str, many=True, explode=True, description="ITL1 region slugs, such as wales or scotland."
@@ -32,7 +38,14 @@ SITE_FILTER_PARAMETERS = [
         description="west,south,east,north in WGS84 decimal degrees, such as -5.3,51.3,-2.6,53.5.",
     ),
     OpenApiParameter(
-        "near", str, description="A point, latitude,longitude (such as 51.90,-0.20): sites within radius_km."
+        "near",
+        str,
+        description=(
+            "Where to measure from: a UK town or city (Stevenage; Newport, Wales), an outward postcode (SG1) "
+            "or latitude,longitude (51.90,-0.20). Sites within radius_km, nearest first, each with "
+            "distance_km. An ambiguous name is a 400 listing its choices. Northern Ireland postcodes are "
+            "not available."
+        ),
     ),
     OpenApiParameter(
         "radius_km", float, description="With near: the radius in kilometres (0.1 to 1000, default 50)."

@@ -15,6 +15,8 @@ CONTEXT = {
     "city_bbox": "-3.9,55.5,-2.5,56.4",
     "street_bbox": "-3.24,55.93,-3.15,55.98",
     "town": "Milton Keynes",
+    "taxonomy_word": "ATMP",
+    "near_place": "Stevenage",
 }
 
 

@@ -8,6 +8,7 @@ from django.db import connection
 
 import bench.server
 from bench import drivers
+from bench.prepare import collect_static
 from bench.server import MINIMAL_PATH, Server, memory_kib
 from tests.test_deploy_serve import _database_url
 
@@ -23,7 +24,11 @@ def test_the_bench_server_answers_the_minimal_view_with_its_workers_and_stops(
     django_db_setup, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(bench.server, "LOG_FILE", tmp_path / "gunicorn.log")
-    server = Server(port=_free_port(), workers=2, database_url=_database_url(connection.settings_dict))
+    database_url = _database_url(connection.settings_dict)
+    # The hashed static files production settings serve, as the bench prepares them: a fresh
+    # checkout has none, and every page's template names some.
+    collect_static(database_url)
+    server = Server(port=_free_port(), workers=2, database_url=database_url)
 
     with server:
         assert drivers.status_of(server.base + MINIMAL_PATH) == (200, b'{"ok": true}')

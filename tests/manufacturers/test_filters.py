@@ -1,8 +1,8 @@
 """The shared URL grammar (SiteFilter) that the directory, map and API all use."""
 
 import pytest
-from django.urls import reverse
 from django.http import QueryDict
+from django.urls import reverse
 
 from manufacturers.filters import SiteFilter
 from manufacturers.models import Capability, Site
@@ -100,7 +100,11 @@ def test_facet_counts_use_the_other_active_filters(landscape):
         ("bbox=1,2,3", "bbox", "Give four numbers: west,south,east,north."),
         ("bbox=a,b,c,d", "bbox", "Give four numbers: west,south,east,north."),
         ("near=200,1", "near", "Latitude must be between -90 and 90."),
-        ("radius_km=10", "radius_km", "radius_km needs a place to measure from: add near=, such as near=Stevenage."),
+        (
+            "radius_km=10",
+            "radius_km",
+            "radius_km needs a place to measure from: add near=, such as near=Stevenage.",
+        ),
         (
             "status=demolished",
             "status",

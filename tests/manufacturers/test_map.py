@@ -235,7 +235,11 @@ def test_map_page_has_the_directory_form_leaflet_from_local_files_and_no_inline_
 
 @pytest.mark.django_db
 def test_map_page_passes_the_tile_layer_from_settings(client, settings):
-    settings.MAP_TILES = {"url": "https://tiles.example.com/{z}/{x}/{y}.png", "attribution": "© Example", "max_zoom": 17}
+    settings.MAP_TILES = {
+        "url": "https://tiles.example.com/{z}/{x}/{y}.png",
+        "attribution": "© Example",
+        "max_zoom": 17,
+    }
     response = client.get(MAP)
     assert response.context["map_config"]["tiles"] == {
         "url": "https://tiles.example.com/{z}/{x}/{y}.png",
@@ -271,3 +275,137 @@ def test_the_map_answers_both_questions_with_the_same_sites_as_the_directory(cli
         assert data["total"] == len(directory) == sum(f["properties"]["count"] for f in data["features"])
         regions = client.get(f"{REGIONS}?{question}").json()["features"]
         assert sum(f["properties"]["site_count"] for f in regions) >= len(directory)
+
+
+# ---- Clusters keep to their region -------------------------------------------------------------
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    zoom=st.integers(min_value=0, max_value=22),
+    west=st.floats(min_value=-180, max_value=180),
+    width=st.floats(min_value=0, max_value=360),
+    south=st.floats(min_value=-90, max_value=90),
+    height=st.floats(min_value=0, max_value=180),
+    groups=st.integers(min_value=1, max_value=12),
+)
+def test_cells_times_regions_in_view_never_pass_the_cap(zoom, west, width, south, height, groups):
+    # A cell holds at most one cluster per region reaching the view: the cap holds for the product.
+    east, north = min(west + width, 180), min(south + height, 90)
+    cell_latitude, cell_longitude = map_grid_cell(
+        zoom=zoom, west=west, south=south, east=east, north=north, groups=groups
+    )
+    columns = floor(east / cell_longitude) - floor(west / cell_longitude) + 1
+    rows = floor(north / cell_latitude) - floor(south / cell_latitude) + 1
+    assert columns * rows * groups <= MAX_MAP_FEATURES
+
+
+@pytest.mark.django_db
+def test_a_response_with_sites_in_every_region_stays_under_the_cap(client):
+    from manufacturers.models import Region
+
+    organisation = OrganisationFactory()
+    Site.objects.bulk_create(
+        Site(
+            organisation=organisation,
+            name=f"{region.slug} {i}",
+            slug=f"{region.slug}-{i}",
+            town="Grid",
+            region=region,
+            latitude=region.min_latitude + (region.max_latitude - region.min_latitude) * (i % 17) / 17,
+            longitude=region.min_longitude + (region.max_longitude - region.min_longitude) * (i // 17) / 17,
+        )
+        for region in Region.objects.all()
+        for i in range(289)
+    )
+    for zoom in range(0, 23, 2):
+        data = _clusters(client, f"zoom={zoom}&{UK}")
+        assert len(data["features"]) <= MAX_MAP_FEATURES
+        assert data["total"] == 12 * 289
+
+
+@pytest.mark.django_db
+def test_northern_irelands_sites_are_never_inside_a_cluster_centred_outside_it(client):
+    from shapely.geometry import Point, shape
+
+    from manufacturers.models import Region
+
+    call_command("load_demo_data", verbosity=0)
+    northern_ireland = Region.objects.get(slug="northern-ireland")
+    outline = shape(northern_ireland.boundary).buffer(0.05)
+    in_ni = Site.objects.filter(region=northern_ireland).count()
+    assert in_ni >= 3
+    for zoom in range(4, 13):
+        features = _clusters(client, f"zoom={zoom}&{UK}")["features"]
+        ni_features = [f for f in features if f["properties"]["region"] == "northern-ireland"]
+        # Every Northern Irish site is counted in a Northern Irish cluster or marker...
+        assert sum(f["properties"]["count"] for f in ni_features) == in_ni
+        # ...and each of those is centred in Northern Ireland.
+        for feature in ni_features:
+            assert outline.contains(Point(*feature["geometry"]["coordinates"])), zoom
+
+
+# ---- The list beside the map, the labels, the view in the URL ------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_list_beside_the_map_pages_through_every_site_in_view(client):
+    _bulk_sites(130)
+    data = _clusters(client, f"zoom=6&{UK}")
+    assert len(data["sites"]) == 50 and data["total"] == 130
+    seen = [site["url"] for site in data["sites"]]
+    url = data["sites_next"]
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200
+        body = page.json()
+        seen += [site["url"] for site in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == 130
+    # In the directory's order.
+    directory = [site.get_absolute_url() for site in Site.objects.order_by("name", "id")]
+    assert seen == directory
+
+
+@pytest.mark.django_db
+def test_the_list_endpoint_refuses_bad_filters_with_a_400(client):
+    response = client.get(reverse("manufacturers:map-sites"), {"region": "atlantis"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "region": ["atlantis is not a known value. Use one of the slugs listed at /api/v1/."]
+    }
+
+
+@pytest.mark.django_db
+def test_place_labels_are_thinned_by_population_and_never_pile_up(client):
+    places = reverse("manufacturers:map-places")
+    uk = client.get(places, {"bbox": "-9,49,2,61", "zoom": 5}).json()["places"]
+    names = [place["name"] for place in uk]
+    assert "London" in names and "Glasgow" in names
+    assert len(names) <= 60
+    assert "Stevenage" not in names  # too small to label the whole UK
+    city = client.get(places, {"bbox": "-0.45,51.75,0.05,52.05", "zoom": 11}).json()["places"]
+    assert "Stevenage" in [place["name"] for place in city]
+    # No two labels closer than a label cell: they never sit on top of each other.
+    for i, first in enumerate(uk):
+        for second in uk[i + 1 :]:
+            apart = abs(first["latitude"] - second["latitude"]) + abs(
+                first["longitude"] - second["longitude"]
+            )
+            assert apart > 0.2
+    response = client.get(places, {"bbox": "x", "zoom": 5})
+    assert response.status_code == 400
+    assert response.json() == {"bbox": ["Give four numbers: west,south,east,north."]}
+
+
+@pytest.mark.django_db
+def test_the_map_page_takes_its_view_from_the_url_and_refuses_a_bad_one(client):
+    response = client.get(MAP, {"center": "51.9,-0.2", "zoom": 10, "capability": "viral_vectors"})
+    assert response.status_code == 200
+    # The view is not a filter: the links to the list and the download leave it out.
+    html = response.content.decode()
+    assert 'href="/sites/?capability=viral_vectors"' in html
+    assert "center=" not in html.split('id="map-view-links"')[1].split("</div>")[0]
+    response = client.get(MAP, {"center": "north", "zoom": 10})
+    assert response.status_code == 400
+    assert "Give the centre as latitude,longitude." in response.content.decode()

@@ -166,7 +166,11 @@ BAD_INPUT = [
     ("region=atlantis", "region", "atlantis is not a known value. Use one of the slugs listed at /api/v1/."),
     ("near=200,1", "near", "Latitude must be between -90 and 90."),
     ("bbox=1,2,3", "bbox", "Give four numbers: west,south,east,north."),
-    ("radius_km=10", "radius_km", "radius_km needs a place to measure from: add near=, such as near=Stevenage."),
+    (
+        "radius_km=10",
+        "radius_km",
+        "radius_km needs a place to measure from: add near=, such as near=Stevenage.",
+    ),
     ("status=demolished", "status", "Select a valid choice. demolished is not one of the available choices."),
 ]
 ORDERING_INPUT = (
