@@ -49,11 +49,7 @@ def url_context(size: int) -> dict[str, str]:
             east=longitude + 1.6 * half,
         ).count()
 
-    # The smallest box round the densest town holding at least 1,000 sites (or all, when fewer).
-    low, high = 0.0, 6.0
-    for _ in range(14):
-        middle = (low + high) / 2
-        low, high = (middle, high) if sites_in(middle) < 1000 else (low, middle)
+    high = _half_side_holding(1000, sites_in)
     return {
         "site_slug": site["slug"],
         "region": site["region__slug"],
@@ -64,8 +60,19 @@ def url_context(size: int) -> dict[str, str]:
         "city_bbox": bbox(0.4, 0.7),
         "street_bbox": bbox(0.025, 0.045),
         "town": town,
-        # A word from the vocabulary's synonyms (it finds every site with a capability or
-        # technology for cell and gene therapy) and a town named as a person would.
-        "taxonomy_word": "ATMP",
-        "near_place": "Stevenage",
+        **WORDS,
     }
+
+
+# A word from the vocabulary's synonyms (it finds every site with a capability or technology
+# for cell and gene therapy) and a town named as a person would.
+WORDS = {"taxonomy_word": "ATMP", "near_place": "Stevenage"}
+
+
+def _half_side_holding(count: int, sites_in) -> float:
+    """The smallest box round the densest town holding at least `count` sites (or all, when fewer)."""
+    low, high = 0.0, 6.0
+    for _ in range(14):
+        middle = (low + high) / 2
+        low, high = (middle, high) if sites_in(middle) < count else (low, middle)
+    return high

@@ -31,6 +31,7 @@ from .views import facet_rows, shared_query
 MAP_LIST_PAGE = 50
 # The whole world, for a request that names no view.
 WORLD = {"west": -180.0, "south": -90.0, "east": 180.0, "north": 90.0}
+UK_VIEW = {"west": -8.7, "south": 49.8, "east": 1.8, "north": 60.9}
 # Place labels: never more than this many in one view, one per cell of this many pixels, and
 # only places this populous at each zoom (from the GeoNames populations).
 MAX_LABELS = 60
@@ -222,8 +223,9 @@ class MapSitesView(APIView):
 
 
 class LabelForm(forms.Form):
-    bbox = BoundingBoxField(label=_("Bounding box"))
-    zoom = forms.IntegerField(label=_("Zoom"), min_value=0, max_value=22)
+    # Without a view, the whole UK at the map's opening zoom.
+    bbox = BoundingBoxField(label=_("Bounding box"), required=False)
+    zoom = forms.IntegerField(label=_("Zoom"), min_value=0, max_value=22, required=False)
 
 
 def map_places(request):
@@ -232,7 +234,8 @@ def map_places(request):
     form = LabelForm(request.GET)
     if not form.is_valid():
         return JsonResponse(_errors(form), status=400)
-    view, zoom = form.cleaned_data["bbox"], form.cleaned_data["zoom"]
+    view = form.cleaned_data["bbox"] or UK_VIEW
+    zoom = 5 if form.cleaned_data["zoom"] is None else form.cleaned_data["zoom"]
     key = ("map_places", sorted(view.items()), zoom)
     return JsonResponse(cached(LANDSCAPE, key, lambda: _labels(view, zoom)))
 

@@ -77,7 +77,9 @@ def _postcode(outward: str, inward: str | None) -> NearPoint:
             code="unknown_postcode",
         )
     raise ValidationError(
-        _("%(postcode)s is not a UK postcode the portal knows.") % {"postcode": full}, code="unknown_postcode"
+        _("%(postcode)s is not a UK postcode the portal knows."),
+        code="unknown_postcode",
+        params={"postcode": full},
     )
 
 
@@ -91,21 +93,23 @@ def _place(text: str) -> NearPoint:
             for place in candidates
             if wanted in (place_search_key(place.region.name), place_search_key(_country_name(place.country)))
         ]
+    # The text goes in as a parameter, never into the message itself: forms and DRF interpolate
+    # messages later, and a "%" someone typed must stay a character.
     if not candidates:
         raise ValidationError(
             _(
                 "%(place)s is not a UK town, city or postcode the portal knows. Give a town of 500 "
                 "people or more, an outward postcode such as SG1, or latitude,longitude."
-            )
-            % {"place": text},
+            ),
             code="unknown_place",
+            params={"place": text},
         )
     if len(candidates) > 1:
+        labels = [str(place) for place in candidates]
         raise ValidationError(
-            _("There is more than one %(place)s: give one of %(choices)s.")
-            % {"place": name.strip(), "choices": "; ".join(str(place) for place in candidates)},
+            _("There is more than one %(place)s: give one of %(choices)s."),
             code="ambiguous_place",
-            params={"choices": [str(place) for place in candidates]},
+            params={"place": name.strip(), "choices": "; ".join(labels), "options": labels},
         )
     place = candidates[0]
     return NearPoint(place.latitude, place.longitude, str(place))

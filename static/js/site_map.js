@@ -77,7 +77,8 @@
 
   function updateUrlAndLinks() {
     var query = filterParams().toString();
-    var view = firstViewDrawn ? viewParams() : "";
+    // The view joins the URL once someone has moved the map (or opened it on a shared view).
+    var view = viewInUrl ? viewParams() : "";
     var full = [query, view].filter(Boolean).join("&");
     history.replaceState(null, "", window.location.pathname + (full ? "?" + full : ""));
     document.querySelectorAll("a[data-keeps-filters]").forEach(function (link) {
@@ -429,11 +430,13 @@
 
   var moveTimer = null;
   var firstViewDrawn = false;
+  var viewInUrl = false;
   var lastNear = filterParams().get("near");
   map.on("moveend", function () {
     element.dataset.zoom = String(map.getZoom());
     if (firstViewDrawn) {
       movedByUser = true;
+      viewInUrl = true;
       syncAreaButtons();
       updateUrlAndLinks();
       // The clusters on screen are stale until the debounced reload lands: say so at once.
@@ -450,6 +453,7 @@
   var centre = (view.get("center") || "").split(",").map(Number);
   var zoom = Number(view.get("zoom"));
   if (centre.length === 2 && centre.every(isFinite) && view.get("zoom") !== null && isFinite(zoom)) {
+    viewInUrl = true;
     map.setView(centre, Math.max(map.getMinZoom(), Math.min(zoom, map.getMaxZoom())));
   } else if (chosenArea) {
     map.fitBounds([[chosenArea[1], chosenArea[0]], [chosenArea[3], chosenArea[2]]]);

@@ -60,7 +60,7 @@ def test_a_place_a_postcode_or_coordinates_resolve_to_one_point(text, label):
 def test_an_ambiguous_name_offers_its_choices_with_their_regions():
     with pytest.raises(ValidationError) as caught:
         places.resolve("Newport")
-    choices = caught.value.params["choices"]
+    choices = caught.value.params["options"]
     assert "Newport, Wales" in choices and "Newport, South East" in choices
     # The city of Newport and a village of the same name in Wales are offered once.
     assert choices.count("Newport, Wales") == 1
@@ -70,6 +70,7 @@ def test_an_ambiguous_name_offers_its_choices_with_their_regions():
     ("text", "code"),
     [
         ("Atlantis", "unknown_place"),
+        ("100% Pharma", "unknown_place"),
         ("Newport, Scotland", "unknown_place"),
         ("ZZ9", "unknown_postcode"),
         ("BT1", "unknown_postcode"),
