@@ -25,7 +25,7 @@ from . import places
 from .filters import DEFAULT_RADIUS_KM, BoundingBoxField, SiteFilter
 from .map_config import map_config
 from .models import MAP_CELL_PIXELS, Place, Region, Site, map_grid_cell
-from .views import facet_rows, shared_query
+from .views import facet_rows, near_choices, shared_query
 
 # The list beside the map shows this many of the sites in view a page.
 MAP_LIST_PAGE = 50
@@ -50,6 +50,7 @@ def site_map(request):
         "view_form": view_form,
     }
     if not (view_form.is_valid() & site_filter.is_valid()):
+        context["near_choices"] = near_choices(site_filter, request)
         return render(request, "manufacturers/site_map.html", context, status=400)
     context |= {
         "chips": site_filter.chips(),

@@ -25,6 +25,19 @@ def shared_query(request) -> str:
     return query.urlencode()
 
 
+def near_choices(directory_filter, request) -> list[dict]:
+    """For an ambiguous `near` ("Newport"), the same search with each place it could mean."""
+    errors = directory_filter.form.errors.as_data().get("near", [])
+    options = next((error.params["options"] for error in errors if error.code == "ambiguous_place"), [])
+    choices = []
+    for label in options:
+        query = request.GET.copy()
+        query["near"] = label
+        query.pop("page", None)
+        choices.append({"label": label, "url": f"{request.path}?{query.urlencode()}"})
+    return choices
+
+
 def facet_rows(directory_filter, counts, request) -> list[dict]:
     """The sidebar's facets: each value's label, count under the other filters, and whether it is chosen."""
     labels = directory_filter.value_labels()
@@ -54,6 +67,7 @@ def _directory(request, directory_filter, results, template_name):
     """Render a directory page: results, facets, chips, sort and pages; 400 with messages for bad input."""
     context = {"filter": directory_filter, "shared_query": shared_query(request)}
     if not directory_filter.is_valid():
+        context["near_choices"] = near_choices(directory_filter, request)
         # Keep the facets in the sidebar, counted under the filters that were valid, so the
         # visitor can pick a real value where the bad one was.
         valid_part = request.GET.copy()

@@ -198,3 +198,14 @@ def test_near_query_counts_stay_flat_as_sites_grow(api_client, django_assert_max
     SiteFactory.create_batch(30, latitude=51.9, longitude=-0.2)
     with django_assert_max_num_queries(first):
         api_client.get(API, {"near": "Stevenage"})
+
+
+@pytest.mark.parametrize("page", ["manufacturers:site-list", "manufacturers:map"])
+def test_an_ambiguous_place_on_a_page_links_the_same_search_with_each_choice(client, page):
+    response = client.get(reverse(page), {"near": "Newport", "capability": "viral_vectors"})
+    assert response.status_code == 400
+    choices = response.context["near_choices"]
+    assert choices[0]["label"] == "Newport, Wales"
+    assert "capability=viral_vectors" in choices[0]["url"] and "near=Newport%2C+Wales" in choices[0]["url"]
+    assert client.get(choices[0]["url"]).status_code == 200
+    assert 'Which one did you mean?' in response.content.decode()
