@@ -208,4 +208,4 @@ def test_an_ambiguous_place_on_a_page_links_the_same_search_with_each_choice(cli
     assert choices[0]["label"] == "Newport, Wales"
     assert "capability=viral_vectors" in choices[0]["url"] and "near=Newport%2C+Wales" in choices[0]["url"]
     assert client.get(choices[0]["url"]).status_code == 200
-    assert 'Which one did you mean?' in response.content.decode()
+    assert "Which one did you mean?" in response.content.decode()
