@@ -6,7 +6,7 @@ ids (`id > last id`, `LIMIT batch_size`) that returns the batch's text as one st
 stays flat whatever the size of the dataset, and a download starts at once.
 
 The output is the API serialisers' (`SiteCSVSerializer`, `SiteGeoJSONSerializer`): byte for byte
-in CSV, value for value in GeoJSON. `tests/api/test_exports.py` holds the two to each other on
+in CSV, value for value in GeoJSON. `tests/manufacturers/api/test_exports.py` holds the two to each other on
 awkward data (formula injection, quotes, line breaks, whole-number coordinates, summer time).
 """
 

@@ -10,7 +10,7 @@ import bench.server
 from bench import drivers
 from bench.prepare import collect_static
 from bench.server import MINIMAL_PATH, Server, memory_kib
-from tests.test_deploy_serve import _database_url
+from tests.mmip_portal.test_deploy_serve import _database_url
 
 
 def _free_port() -> int:

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.api.conftest import set_updated_at
+from tests.manufacturers.api.conftest import set_updated_at
 from tests.manufacturers.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db

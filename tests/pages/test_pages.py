@@ -30,7 +30,7 @@ def test_home_page_shows_live_counts(client):
 
 def test_home_page_query_count_is_flat(client, django_assert_num_queries):
     # totals, 6 facet counts, 3 taxonomy names, regions, case-study count, newest case studies,
-    # workstreams (tests/test_home.py details them)
+    # workstreams (tests/pages/test_home.py details them)
     SiteFactory.create_batch(2)
     with django_assert_num_queries(14):
         client.get(reverse("home"))

@@ -18,7 +18,7 @@ from django.db import connection
 from psycopg2 import sql
 
 from tests.manufacturers.factories import SiteFactory
-from tests.test_deploy_serve import _get, served  # noqa: F401 - the gunicorn fixture
+from tests.mmip_portal.test_deploy_serve import _get, served  # noqa: F401 - the gunicorn fixture
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # For the test database (gunicorn, another process, only reads what migrations committed).
 pytestmark = pytest.mark.django_db

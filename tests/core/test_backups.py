@@ -17,7 +17,7 @@ from tests.casestudies.factories import CaseStudyFactory
 from tests.manufacturers.factories import CapabilityFactory, LicenceFactory, SiteFactory
 from tests.workstreams.factories import InitiativeFactory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Transactional, so pg_dump (another session) sees the rows; serialized_rollback puts the
 # reference data back afterwards.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core import signing
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _production_env(**extra) -> dict:

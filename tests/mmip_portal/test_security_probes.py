@@ -154,7 +154,7 @@ def _urls(slugs: dict[str, str]) -> list[str]:
             urls.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda match: slugs[f"<{match.group(1)}>"], route))
         else:
             warnings.warn(
-                f"Security probes skip /{route}: teach tests/test_security_probes.py its parameters.",
+                f"Security probes skip /{route}: teach tests/mmip_portal/test_security_probes.py its parameters.",
                 stacklevel=2,
             )
     return urls

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from manufacturers.models import Capability, Region, Site
-from tests.api.conftest import set_updated_at
+from tests.manufacturers.api.conftest import set_updated_at
 from tests.manufacturers.factories import OrganisationFactory, SiteFactory, region
 
 pytestmark = pytest.mark.django_db
