@@ -57,9 +57,15 @@ demo: migrate
 run: demo
 	@echo
 	@echo "  The portal is at http://$(HOST):$(PORT)/  (admin at http://$(HOST):$(PORT)/admin/)"
-	@echo "  For a staff login run 'make superuser' in another terminal."
+	@echo "  For a staff login run 'make superuser' in another terminal. Sent mail is in var/mail/."
 	@echo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(START_WORKER) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The background worker (django-tasks' database worker: email, webhooks) and the scheduler that
+# queues due digests and deliveries every minute, beside the server and stopped with it.
+START_WORKER = $(PY) manage.py db_worker --no-startup-delay & worker=$$!; \
+	$(PY) manage.py follow_tick --every 60 & clock=$$!; \
+	trap 'kill $$worker $$clock 2>/dev/null || true' EXIT INT TERM;
 
 # As in production: gunicorn (workers from the core count), DEBUG off, whitenoise serving compressed,
 # hashed static files, settings from the environment. On loopback the defaults below stand in for
@@ -79,7 +85,7 @@ serve: migrate
 	set +a; \
 	$(PY) manage.py collectstatic --no-input --verbosity 0; \
 	echo "  Serving in production mode on http://$(HOST):$(PORT)/ (gunicorn; Ctrl-C stops it)"; \
-	exec $(BIN)/gunicorn mmip_portal.wsgi:application --config python:mmip_portal.gunicorn_conf --bind $(HOST):$(PORT)
+	$(START_WORKER) $(BIN)/gunicorn mmip_portal.wsgi:application --config python:mmip_portal.gunicorn_conf --bind $(HOST):$(PORT)
 
 # pg_dump (custom format) into var/backups/, from the embedded server or DATABASE_URL.
 backup: db

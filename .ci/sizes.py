@@ -12,7 +12,16 @@ from pathlib import Path
 
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
-PACKAGES = ("core", "manufacturers", "workstreams", "casestudies", "pages", "mmip_portal", "bench")
+PACKAGES = (
+    "core",
+    "manufacturers",
+    "following",
+    "workstreams",
+    "casestudies",
+    "pages",
+    "mmip_portal",
+    "bench",
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -78,9 +78,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     # The portal, lowest layer first (docs/architecture.md).
     "core",
     "manufacturers",
+    "following",
     "workstreams",
     "casestudies",
     "pages",
@@ -469,3 +472,25 @@ OTP_TOTP_ISSUER = PORTAL_NAME
 CORRECTION_EMAIL_RETENTION_DAYS = int(os.environ.get("CORRECTION_EMAIL_RETENTION_DAYS", "90"))
 # At most this many correction submissions per client address per hour.
 CORRECTION_RATE_LIMIT = int(os.environ.get("CORRECTION_RATE_LIMIT", "5"))
+
+# Background work: django-tasks with its database backend (the worker is `manage.py db_worker`).
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"MMIP alerts <{CONTACT_EMAIL}>")
+ADMINS = [("MMIP team", CONTACT_EMAIL)]
+# Development keeps each sent message as a file in var/mail/; production sends by SMTP.
+_MAIL_BACKEND = "filebased" if (DEBUG or TESTING) and not os.environ.get("EMAIL_HOST") else "smtp"
+EMAIL_BACKEND = f"django.core.mail.backends.{_MAIL_BACKEND}.EmailBackend"
+EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _bool(os.environ.get("EMAIL_USE_TLS", "true"))
+# Following a search (the `following` app): alerts by email, signed webhooks. Links in mail use PORTAL_URL.
+PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
+ALERT_CONFIRM_MAX_AGE_DAYS = 7
+ALERT_RATE_LIMIT = os.environ.get("ALERT_RATE_LIMIT", "5/h")  # sign-ups per address and per client
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))  # tries of one delivery
+WEBHOOK_DISABLE_AFTER = int(os.environ.get("WEBHOOK_DISABLE_AFTER", "20"))  # failed tries in a row
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))  # seconds
+WEBHOOK_RETRY_BASE = float(os.environ.get("WEBHOOK_RETRY_BASE", "30"))  # seconds before the first retry

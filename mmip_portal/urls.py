@@ -8,6 +8,7 @@ from pages.views import home
 
 urlpatterns = [
     path("", home, name="home"),
+    path("", include("following.urls")),
     path("", include("manufacturers.urls")),
     path("", include("workstreams.urls")),
     path("", include("casestudies.urls")),

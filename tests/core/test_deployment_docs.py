@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ["core", "manufacturers", "workstreams", "casestudies", "pages", "mmip_portal"]
+PRODUCT = ["core", "manufacturers", "following", "workstreams", "casestudies", "pages", "mmip_portal"]
 # Set by `make test` and the embedded database only; the guide names them in a sentence.
 DEVELOPMENT_ONLY = {"TESTING", "MMIP_VAR_DIR"}
 

@@ -1,0 +1,189 @@
+"""Signed webhooks (Standard Webhooks): endpoints, their secrets, turning changes into deliveries, sending.
+
+Delivery is at least once, and each delivery keeps one `webhook-id` on every try, so a receiver
+that remembers the ids it has handled processes each change exactly once. A worker claims a
+delivery with a lease (`locked_until`) before sending; a worker killed mid-send leaves the lease
+to run out, and the delivery is tried again with the same id. Retries wait
+WEBHOOK_RETRY_BASE × 2^(tries − 1), with ±50 % jitter, so receivers that failed together do not
+all come back at once. After WEBHOOK_MAX_ATTEMPTS tries a delivery is given up; after
+WEBHOOK_DISABLE_AFTER failed tries in a row, across deliveries, the endpoint is disabled and
+staff are told by email.
+"""
+
+import base64
+import json
+import logging
+import random
+import secrets
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import mail_admins
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+
+from .changes import changes_for
+from .models import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from .searches import Search
+
+logger = logging.getLogger(__name__)
+
+SECRET_PREFIX = "whsec_"  # noqa: S105  (the Standard Webhooks prefix, not a secret)
+# Changes are read again this far back on every scan, so one committed late is still delivered;
+# the unique (endpoint, event) pair keeps a change from being delivered twice.
+SCAN_OVERLAP = timedelta(minutes=10)
+USER_AGENT = "MMIP-portal-webhooks/1"
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def endpoint_create(
+    *, api_key, url: str, search: Search, description: str = ""
+) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its secret, which the caller shows once: it is never displayed again."""
+    secret = new_secret()
+    endpoint = WebhookEndpoint.objects.create(
+        api_key=api_key, url=url, query=search.query, description=description, secret=secret
+    )
+    return endpoint, secret
+
+
+def endpoint_rotate_secret(endpoint: WebhookEndpoint) -> str:
+    endpoint.secret = new_secret()
+    endpoint.save(update_fields=["secret", "updated_at"])
+    return endpoint.secret
+
+
+def endpoint_enable(endpoint: WebhookEndpoint) -> None:
+    endpoint.is_active, endpoint.disabled_at, endpoint.consecutive_failures = True, None, 0
+    endpoint.save(update_fields=["is_active", "disabled_at", "consecutive_failures", "updated_at"])
+
+
+def sign(secret: str, *, msg_id: str, timestamp, body: str) -> str:
+    """The `webhook-signature` value: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`."""
+    return Webhook(secret).sign(msg_id=msg_id, timestamp=timestamp, data=body)
+
+
+def queue_test_event(endpoint: WebhookEndpoint) -> WebhookDelivery:
+    now = timezone.now()
+    event_id = f"test-{now.strftime('%Y%m%d%H%M%S%f')}"
+    payload = {"type": "test", "id": event_id, "occurred_at": now.isoformat(), "data": {}}
+    return WebhookDelivery.objects.create(
+        endpoint=endpoint, event_id=event_id, event_type="test", payload=payload
+    )
+
+
+def endpoint_scan(endpoint: WebhookEndpoint, *, now=None) -> list[WebhookDelivery]:
+    """Turn the endpoint's new matching changes into deliveries, oldest first; none is made twice."""
+    now = now or timezone.now()
+    changes = changes_for(Search(endpoint.query), since=endpoint.scanned_until - SCAN_OVERLAP, until=now)
+    created = []
+    for change in reversed(changes):
+        try:
+            with transaction.atomic():
+                created.append(
+                    WebhookDelivery.objects.create(
+                        endpoint=endpoint,
+                        event_id=change.id,
+                        event_type=f"site.{change.kind}",
+                        payload={"type": f"site.{change.kind}", "data": change.as_json()},
+                    )
+                )
+        except IntegrityError:
+            continue  # delivered or queued already
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(scanned_until=now)
+    return created
+
+
+def due_deliveries(*, now=None):
+    now = now or timezone.now()
+    return WebhookDelivery.objects.filter(
+        status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__is_active=True
+    ).exclude(locked_until__gt=now)
+
+
+def deliver(delivery_id, *, now=None) -> str | None:
+    """Try one delivery if it is due and nobody holds it; the new status, or None if skipped."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.WEBHOOK_TIMEOUT * 3)
+    claimed = due_deliveries(now=now).filter(pk=delivery_id).update(locked_until=now + lease)
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    status_code, error, duration_ms = _post(delivery)
+    return _record(delivery, status_code=status_code, error=error, duration_ms=duration_ms)
+
+
+def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
+    endpoint = delivery.endpoint
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
+    timestamp = timezone.now()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": str(delivery.id),
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": sign(endpoint.secret, msg_id=str(delivery.id), timestamp=timestamp, body=body),
+    }
+    request = urllib.request.Request(endpoint.url, data=body.encode(), headers=headers, method="POST")  # noqa: S310
+    started = time.monotonic()
+    status_code, error = None, ""
+    try:
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:  # noqa: S310
+            status_code = response.status
+    except urllib.error.HTTPError as exc:
+        status_code, error = exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    return status_code, error, int((time.monotonic() - started) * 1000)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: base × 2^(attempts − 1), times a random 0.5–1.5."""
+    return timedelta(seconds=settings.WEBHOOK_RETRY_BASE * 2 ** (attempts - 1) * random.uniform(0.5, 1.5))
+
+
+@transaction.atomic
+def _record(delivery: WebhookDelivery, *, status_code, error, duration_ms) -> str:
+    now = timezone.now()
+    DeliveryAttempt.objects.create(
+        delivery=delivery, attempted_at=now, status_code=status_code, error=error, duration_ms=duration_ms
+    )
+    delivery.attempts += 1
+    delivery.last_status_code, delivery.last_error, delivery.locked_until = status_code, error, None
+    endpoint = delivery.endpoint
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+    else:
+        if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.FAILED
+        else:
+            delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            consecutive_failures=F("consecutive_failures") + 1
+        )
+        endpoint.refresh_from_db(fields=["consecutive_failures", "is_active"])
+        if endpoint.is_active and endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER:
+            _disable(endpoint, now=now)
+    delivery.save()
+    return delivery.status
+
+
+def _disable(endpoint: WebhookEndpoint, *, now) -> None:
+    endpoint.is_active, endpoint.disabled_at = False, now
+    endpoint.save(update_fields=["is_active", "disabled_at", "updated_at"])
+    logger.warning("webhook endpoint disabled", extra={"endpoint": endpoint.pk})
+    message = (
+        f"The webhook endpoint {endpoint.url} (API key {endpoint.api_key.name}) failed "
+        f"{endpoint.consecutive_failures} times in a row and has been disabled. "
+        "Re-enable it in the admin once its owner has fixed it; pending deliveries resume then."
+    )
+    transaction.on_commit(lambda: mail_admins("Webhook endpoint disabled", message, fail_silently=True))
