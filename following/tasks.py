@@ -47,7 +47,8 @@ def tick(*, now=None) -> dict[str, int]:
         counts["digests"] += 1
     for endpoint in WebhookEndpoint.objects.filter(is_active=True):
         webhooks.endpoint_scan(endpoint, now=now)
-    for delivery_id in webhooks.due_deliveries(now=now).values_list("pk", flat=True).iterator():
+    # Due as of now, after the scan, so the deliveries it just made are among them.
+    for delivery_id in webhooks.due_deliveries().values_list("pk", flat=True).iterator():
         deliver_webhook.enqueue(str(delivery_id))
         counts["deliveries"] += 1
     return counts

@@ -4,8 +4,8 @@ Delivery is at least once, and each delivery keeps one `webhook-id` on every try
 that remembers the ids it has handled processes each change exactly once. A worker claims a
 delivery with a lease (`locked_until`) before sending; a worker killed mid-send leaves the lease
 to run out, and the delivery is tried again with the same id. Retries wait
-WEBHOOK_RETRY_BASE × 2^(tries − 1), with ±50 % jitter, so receivers that failed together do not
-all come back at once. After WEBHOOK_MAX_ATTEMPTS tries a delivery is given up; after
+WEBHOOK_RETRY_BASE × 2^(tries − 1), plus up to 50 % of it at random (jitter), so receivers that
+failed together do not all come back at once, and each wait is still longer than the one before. After WEBHOOK_MAX_ATTEMPTS tries a delivery is given up; after
 WEBHOOK_DISABLE_AFTER failed tries in a row, across deliveries, the endpoint is disabled and
 staff are told by email.
 """
@@ -146,8 +146,8 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff with jitter: base × 2^(attempts − 1), times a random 0.5–1.5."""
-    return timedelta(seconds=settings.WEBHOOK_RETRY_BASE * 2 ** (attempts - 1) * random.uniform(0.5, 1.5))
+    """Exponential backoff with jitter: base × 2^(attempts − 1), times a random 1–1.5."""
+    return timedelta(seconds=settings.WEBHOOK_RETRY_BASE * 2 ** (attempts - 1) * random.uniform(1, 1.5))
 
 
 @transaction.atomic
