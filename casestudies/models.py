@@ -92,6 +92,8 @@ class CaseStudy(TimeStampedModel):
     workflow keeps later edits as revisions until a publisher publishes them.
     """
 
+    change_kind = "case_study"  # its entries in the changes feed (core.changes)
+
     Status = CaseStudyStatus
 
     title = models.CharField(_("title"), max_length=200)

@@ -6,7 +6,7 @@ from django.utils.module_loading import module_has_submodule
 
 
 class CoreConfig(AppConfig):
-    """The shared base every app builds on; it defines no tables of its own."""
+    """The shared base every app builds on; its one table is the changes feed (core.changes)."""
 
     default = True  # this module holds two AppConfigs; this one is the app's own
     name = "core"

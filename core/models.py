@@ -1,4 +1,4 @@
-"""Abstract bases and field helpers shared by the portal's apps (no tables of their own)."""
+"""Abstract bases and field helpers shared by the portal's apps, and the changes feed's one table."""
 
 from django.conf import settings
 from django.db import models
@@ -68,3 +68,15 @@ class ReferenceModel(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+
+from .changes import Change  # noqa: E402  (the changes feed's table, defined beside its services)
+
+__all__ = [
+    "Change",
+    "ReferenceModel",
+    "ReferenceQuerySet",
+    "StaffEditedModel",
+    "TimeStampedModel",
+    "staff_user_field",
+]

@@ -4,6 +4,7 @@ from csp.decorators import csp_update
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
+from core.api.changes import ChangesView
 from core.api.schema import CachedSchemaView
 from pages.api_views import ApiRootView, partner_guide
 
@@ -23,6 +24,18 @@ v1_patterns = [
         name="swagger-ui",
     ),
     path("redoc/", _redoc_policy(SpectacularRedocView.as_view(url_name="api-v1:schema")), name="redoc"),
+    path(
+        "changes/",
+        ChangesView.as_view(
+            detail_views={
+                "site": "api-v1:site-detail",
+                "organisation": "api-v1:organisation-detail",
+                "case_study": "api-v1:case-study-detail",
+                "initiative": "api-v1:initiative-detail",
+            }
+        ),
+        name="changes",
+    ),
     path("", include("manufacturers.api.urls")),
     path("", include("workstreams.api.urls")),
     path("", include("casestudies.api.urls")),

@@ -471,6 +471,10 @@ OTP_TOTP_ISSUER = PORTAL_NAME
 # kept this many days, as the form's privacy note says, then erased by `purge_corrections`.
 CORRECTION_EMAIL_RETENTION_DAYS = int(os.environ.get("CORRECTION_EMAIL_RETENTION_DAYS", "90"))
 # At most this many correction submissions per client address per hour.
+# How long the changes feed keeps its entries, tombstones included (`manage.py prune_changes`).
+# A mirror that has not synced for longer must walk the lists afresh.
+CHANGES_RETENTION_DAYS = int(os.environ.get("CHANGES_RETENTION_DAYS", "90"))
+
 CORRECTION_RATE_LIMIT = int(os.environ.get("CORRECTION_RATE_LIMIT", "5"))
 
 # Background work: django-tasks with its database backend (the worker is `manage.py db_worker`).

@@ -61,6 +61,8 @@ class InitiativeQuerySet(models.QuerySet):
 class Initiative(TimeStampedModel):
     """Something a workstream does: a programme, survey, review, guide, project or facility."""
 
+    change_kind = "initiative"  # its entries in the changes feed (core.changes)
+
     Kind = InitiativeKind
     Status = InitiativeStatus
 

@@ -19,3 +19,11 @@ def exception_handler(exc, context):
         # An error must never be served from a cache in place of a later, good answer.
         response["Cache-Control"] = "no-store"
     return response
+
+
+class Gone(exceptions.APIException):
+    """410: what was asked for existed once and is gone for good (a withdrawn record, an expired cursor)."""
+
+    status_code = 410
+    default_detail = "Gone."
+    default_code = "gone"

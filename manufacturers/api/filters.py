@@ -1,47 +1,18 @@
 """The API's site filters: the portal's one URL grammar (SiteFilter), plus `updated_since` for syncing."""
 
-import datetime
-
-from django import forms
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from core.api.filters import UpdatedSinceFilter, updated_since_filter
+
 from ..filters import BoundingBoxFilter, PointFilter, SiteFilter, SlugMultipleFilter
 from ..models import Licence, Organisation, OrganisationKind
 
-
-class ISO8601Field(forms.CharField):
-    """An ISO 8601 date (`2026-11-23`, midnight UK time) or date-time (`2026-11-23T09:00:00Z`)."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        try:
-            moment = parse_datetime(value)
-            if moment is None and (day := parse_date(value)) is not None:
-                moment = datetime.datetime.combine(day, datetime.time.min)
-        except ValueError:
-            moment = None
-        if moment is None:
-            raise forms.ValidationError(
-                _("Enter an ISO 8601 date or date-time, such as 2026-11-23 or 2026-11-23T09:00:00Z."),
-                code="invalid",
-            )
-        return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
-
-
-class UpdatedSinceFilter(filters.Filter):
-    field_class = ISO8601Field
-
-
 # Text parameters with a syntax of their own; the descriptions are in schema.py.
-for _filter_class in (BoundingBoxFilter, PointFilter, SlugMultipleFilter, UpdatedSinceFilter):
+for _filter_class in (BoundingBoxFilter, PointFilter, SlugMultipleFilter):
     extend_schema_field(OpenApiTypes.STR)(_filter_class)
 
 
@@ -68,9 +39,7 @@ class OrganisationApiFilter(filters.FilterSet):
     kind = filters.MultipleChoiceFilter(
         choices=OrganisationKind.choices, label=_("Kind of organisation"), help_text=_("Repeat for several.")
     )
-    updated_since = UpdatedSinceFilter(
-        field_name="updated_at", lookup_expr="gte", label=_("Changed since (ISO 8601)")
-    )
+    updated_since = updated_since_filter()
     ordering = filters.OrderingFilter(
         fields=(("name", "name"), ("updated_at", "updated_at"), ("site_count", "site_count"))
     )

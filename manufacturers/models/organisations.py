@@ -40,6 +40,8 @@ class OrganisationQuerySet(models.QuerySet):
 class Organisation(TimeStampedModel):
     """A manufacturer, university, catapult, NHS body or trade body."""
 
+    change_kind = "organisation"  # its entries in the changes feed (core.changes)
+
     Kind = OrganisationKind
 
     name = models.CharField(_("name"), max_length=200, unique=True)

@@ -215,6 +215,8 @@ class SiteQuerySet(models.QuerySet):
 class Site(TimeStampedModel):
     """A physical place where an organisation manufactures, with its capabilities and licences."""
 
+    change_kind = "site"  # its entries in the changes feed (core.changes)
+
     Status = SiteStatus
     Confidence = SiteConfidence
     LocationPrecision = LocationPrecision

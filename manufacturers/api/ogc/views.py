@@ -13,12 +13,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import geojson
+from core.api.filters import ISO8601Field
 from core.api.licensing import LICENCE
 from core.api.renderers import GeoJSONRenderer, ORJSONRenderer
 from core.api.views import PortalAPIMixin
 
 from ...models import Site
-from ..filters import ISO8601Field, SiteApiFilter
+from ..filters import SiteApiFilter
 from ..queries import EXPORT_VALUES, sites_with_taxonomy_slugs
 from ..serializers import SiteGeoJSONSerializer
 from ..views import site_freshness_sources
