@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from . import webhooks
+from .changes import head
 from .models import Alert, DeliveryAttempt, WebhookDelivery, WebhookEndpoint
 from .searches import SearchError, parse_search
 from .tasks import enqueue_delivery
@@ -104,6 +105,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
+            position = head()  # it hears of changes made from now on
+            obj.cursor_txid, obj.cursor_entry = position.txid, position.entry
             obj.secret = webhooks.new_secret()
             self.message_user(request, _secret_message(obj.secret), messages.WARNING)
         super().save_model(request, obj, form, change)

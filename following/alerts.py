@@ -4,6 +4,7 @@ An address is kept only while it is subscribed: unsubscribing deletes the alert,
 that is never confirmed is deleted once its confirmation link has expired (`follow_tick`).
 """
 
+from dataclasses import astuple
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,14 +15,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .changes import changes_for
+from .changes import Position, changes_after, head
 from .models import Alert
 from .searches import Search
 
 CONFIRM_SALT = "following.alert.confirm"
 MANAGE_SALT = "following.alert.manage"
-# Changes are read this long after they were made, so a transaction that committed late is not missed.
-SETTLE = timedelta(minutes=5)
 
 
 def absolute(path: str) -> str:
@@ -75,7 +74,11 @@ def alert_confirm(token: str) -> Alert | None:
     if alert is not None and alert.confirmed_at is None:
         now = timezone.now()
         alert.confirmed_at = alert.covered_until = now
-        alert.save(update_fields=["confirmed_at", "covered_until", "updated_at"])
+        # The first digest tells of what changed after the confirmation, not before.
+        alert.cursor_txid, alert.cursor_entry = astuple(head())
+        alert.save(
+            update_fields=["confirmed_at", "covered_until", "cursor_txid", "cursor_entry", "updated_at"]
+        )
     return alert
 
 
@@ -106,14 +109,13 @@ def send_confirmation_email(alert: Alert) -> None:
 def send_digest(alert_id: int, *, now=None) -> bool:
     """Send one alert's digest if it has changes; move its window on either way. True if mail went."""
     now = now or timezone.now()
-    until = now - SETTLE
     with transaction.atomic():
         # Locked and skipped by other workers, so two workers never send one digest twice.
-        alert = Alert.objects.select_for_update(skip_locked=True).filter(pk=alert_id).confirmed().first()
-        if alert is None or alert.covered_until >= until:
+        alert = Alert.objects.select_for_update(skip_locked=True).filter(pk=alert_id).due(now=now).first()
+        if alert is None:
             return False
         search = Search(alert.query)
-        changes = changes_for(search, since=alert.covered_until, until=until)
+        changes, position = changes_after(search, Position(alert.cursor_txid, alert.cursor_entry))
         if changes:
             context = {
                 "alert": alert,
@@ -126,8 +128,11 @@ def send_digest(alert_id: int, *, now=None) -> bool:
             }
             _send(alert, "following/email/digest", context)
             alert.last_sent_at = now
-        alert.covered_until = until
-        alert.save(update_fields=["covered_until", "last_sent_at", "updated_at"])
+        alert.covered_until = now
+        alert.cursor_txid, alert.cursor_entry = astuple(position)
+        alert.save(
+            update_fields=["covered_until", "cursor_txid", "cursor_entry", "last_sent_at", "updated_at"]
+        )
     return bool(changes)
 
 

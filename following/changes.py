@@ -1,34 +1,53 @@
-"""The changes to the sites a search matches: the one source that feeds, digests and webhooks read.
+"""The changes to the sites a search matches, for feeds, digests and webhooks alike.
 
-A change is a record in the sites' history (django-simple-history), which every write path keeps,
-the spreadsheet importer's bulk writes included. Each record becomes one change:
+They come from the portal's one changes record, the changes feed (core.changes): entries that
+database triggers write for every change to public data, whatever the write path, ordered by
+(transaction, entry) and final once older than every running transaction. A reader keeps a
+`Position` and asks for what came after it, so nothing is read twice or skipped however late a
+transaction commits. Here an entry for a site becomes one change:
 
 - added: the site was created;
-- changed: some of its details changed, said in words ("town: Ware → Hertford");
-- closed: its status became closed (the site is withdrawn from the landscape);
+- changed: its details or links changed, said in words from the site's history
+  (django-simple-history: the importer's "Import file.csv: town, capabilities", or the fields
+  that differ from the record before: "town: Ware → Hertford");
+- closed: its status became closed;
 - removed: the site was deleted.
 
 A change belongs to a search when the site matches the search now. Removed sites match no
 search but the unfiltered one (every change to every site), since what they matched can no
-longer be asked. Sites have no
-drafts: every record is public. A change's id (`site-change-<history id>`) never changes, so feed
-entries, digest lines and webhook deliveries name the same change the same way.
+longer be asked. Sites have no drafts; the changes record holds only public data anyway. A
+change's id (`site-change-<entry id>`) never changes, so a feed entry, a digest line and a
+webhook delivery name the same change the same way.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Subquery
+from django.db import router
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.changes import Change as Entry
+from core.changes import snapshot_xmin
 from manufacturers.models import Site, SiteStatus
 
 from .searches import Search
 
 HistoricalSite = Site.history.model
-# The fields whose change is worth telling someone about, and how to name them.
+# The fields whose change is worth telling someone about.
 TOLD_FIELDS = ("name", "status", "town", "postcode", "region_id", "organisation_id", "confidence")
+# How far apart a history record and a changes entry of one save may be.
+SAME_SAVE = timedelta(seconds=30)
+END = 2**63 - 1
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """After entry `entry` of transaction `txid` in the changes record."""
+
+    txid: int = 0
+    entry: int = 0
 
 
 @dataclass(frozen=True)
@@ -41,7 +60,7 @@ class Change:
     site_slug: str
     town: str
     summary: str  # in words
-    sequence: int  # the history record's id: a cursor, not a promise of commit order
+    position: Position
 
     @property
     def site_path(self) -> str | None:
@@ -74,55 +93,96 @@ class Change:
         }
 
 
-def changes_for(
-    search: Search,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int | None = None,
-) -> list[Change]:
-    """The changes to sites the search matches, newest first, in the window (since, until]."""
-    records = HistoricalSite.objects.all()
+def head() -> Position:
+    """Everything final so far: a new follower starts here and hears only of what comes next."""
+    return Position(snapshot_xmin(router.db_for_read(Entry)) - 1, END)
+
+
+def changes_after(search: Search, position: Position) -> tuple[list[Change], Position]:
+    """The search's changes after `position`, oldest first, and the position to ask from next time."""
+    using = router.db_for_write(Entry)  # the primary: a replica may lag behind the position
+    xmin = snapshot_xmin(using)  # read first: every entry below it is final
+    entries = _entries(search).using(using).filter(txid__lt=xmin)
+    entries = entries.filter(Q(txid__gt=position.txid) | Q(txid=position.txid, id__gt=position.entry))
+    changes = _changes(list(entries.order_by("txid", "id")))
+    return changes, max(position, Position(xmin - 1, END))
+
+
+def recent_changes(search: Search, *, limit: int) -> list[Change]:
+    """The search's latest changes, newest first (the feeds)."""
+    entries = _entries(search).filter(txid__lt=snapshot_xmin(router.db_for_read(Entry)))
+    return _changes(list(entries.order_by("-txid", "-id")[:limit]))
+
+
+def _entries(search: Search):
+    entries = Entry.objects.filter(kind=Site.change_kind, object_id__isnull=False).exclude(action="reset")
     if not search.is_everything:
-        records = records.filter(id__in=search.matching_sites())
-    if since is not None:
-        records = records.filter(history_date__gt=since)
-    if until is not None:
-        records = records.filter(history_date__lte=until)
+        entries = entries.filter(object_id__in=search.matching_sites())
+    return entries
+
+
+def _changes(entries: list[Entry]) -> list[Change]:
+    if not entries:
+        return []
+    records = _history_near(entries)
+    return [_change(entry, records.get(entry.pk)) for entry in entries]
+
+
+def _history_near(entries: list[Entry]) -> dict:
+    """For each entry, the site's history record of the same save (one query for all)."""
+    times = [entry.recorded_at for entry in entries]
     previous = HistoricalSite.objects.filter(
         id=OuterRef("id"), history_id__lt=OuterRef("history_id")
     ).order_by("-history_id")
-    records = records.annotate(
-        **{f"before_{name}": Subquery(previous.values(name)[:1]) for name in TOLD_FIELDS}
-    ).order_by("-history_date", "-history_id")
-    if limit is not None:
-        records = records[:limit]
-    return [_change(record) for record in records]
-
-
-def _change(record) -> Change:
-    kind = {"+": "added", "-": "removed"}.get(record.history_type, "changed")
-    summary = ""
-    if kind == "changed":
-        differences = _differences(record)
-        if record.status == SiteStatus.CLOSED and record.before_status != SiteStatus.CLOSED:
-            kind = "closed"
-        summary = "; ".join(differences) or (record.history_change_reason or "") or _("Details updated.")
-    elif kind == "added":
-        summary = _("A new site in %(town)s.") % {"town": record.town}
-    else:
-        summary = _("The site was removed from the landscape.")
-    return Change(
-        id=f"site-change-{record.history_id}",
-        kind=kind,
-        occurred_at=record.history_date,
-        site_id=record.id,
-        site_name=record.name,
-        site_slug=record.slug,
-        town=record.town,
-        summary=summary,
-        sequence=record.history_id,
+    records = (
+        HistoricalSite.objects.filter(
+            id__in={entry.object_id for entry in entries},
+            history_date__gte=min(times) - SAME_SAVE,
+            history_date__lte=max(times) + SAME_SAVE,
+        )
+        .annotate(**{f"before_{name}": Subquery(previous.values(name)[:1]) for name in TOLD_FIELDS})
+        .order_by("history_id")
     )
+    by_site: dict[int, list] = {}
+    for record in records:
+        by_site.setdefault(record.id, []).append(record)
+    nearest = {}
+    for entry in entries:
+        candidates = by_site.get(entry.object_id, [])
+        if candidates:
+            nearest[entry.pk] = min(
+                candidates, key=lambda record: abs(record.history_date - entry.recorded_at)
+            )
+    return nearest
+
+
+def _change(entry: Entry, record) -> Change:
+    kind = {"created": "added", "deleted": "removed", "merged": "removed"}.get(entry.action, "changed")
+    summary = _summary(kind, record)
+    if kind == "changed" and record is not None:
+        if record.status == SiteStatus.CLOSED and record.before_status not in (None, SiteStatus.CLOSED):
+            kind = "closed"
+    return Change(
+        id=f"site-change-{entry.pk}",
+        kind=kind,
+        occurred_at=entry.recorded_at,
+        site_id=entry.object_id,
+        site_name=record.name if record is not None else entry.slug or "",
+        site_slug=entry.slug or "",
+        town=record.town if record is not None else "",
+        summary=summary,
+        position=Position(entry.txid, entry.pk),
+    )
+
+
+def _summary(kind: str, record) -> str:
+    if kind == "added":
+        return _("A new site in %(town)s.") % {"town": record.town} if record else _("A new site.")
+    if kind == "removed":
+        return _("The site was removed from the landscape.")
+    if record is None:
+        return _("Details updated.")
+    return "; ".join(_differences(record)) or record.history_change_reason or _("Details updated.")
 
 
 def _differences(record) -> list[str]:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
-from .changes import Change, changes_for
+from .changes import Change, recent_changes
 from .searches import Search, SearchError, parse_search
 
 FEED_LENGTH = 50
@@ -63,7 +63,7 @@ class SearchChangesFeed(Feed):
         return _("Sites added, changed, closed or removed, newest first.")
 
     def items(self, search):
-        return changes_for(search, limit=FEED_LENGTH)
+        return recent_changes(search, limit=FEED_LENGTH)
 
     def item_title(self, item: Change):
         return item.title
@@ -103,7 +103,7 @@ def json_feed(request):
         "feed_url": request.build_absolute_uri(reverse("following:sites-json-feed") + query),
         "description": _("Sites added, changed, closed or removed, newest first."),
         "language": "en-GB",
-        "items": [_json_item(request, change) for change in changes_for(search, limit=FEED_LENGTH)],
+        "items": [_json_item(request, change) for change in recent_changes(search, limit=FEED_LENGTH)],
     }
     return JsonResponse(feed, content_type="application/feed+json", json_dumps_params={"ensure_ascii": False})
 

@@ -44,8 +44,11 @@ class Alert(TimeStampedModel):
     # Names the alert in links (manage, unsubscribe) without giving away the address or the row id.
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
-    # Changes up to this moment have been considered for a digest (sent, or there were none).
-    covered_until = models.DateTimeField(_("covered until"), default=timezone.now)
+    # When the last digest was due (sent, or there was nothing to send): the next is due a period on.
+    covered_until = models.DateTimeField(_("last digest due"), default=timezone.now)
+    # Where in the changes record (core.changes) the next digest starts.
+    cursor_txid = models.BigIntegerField(default=0, editable=False)
+    cursor_entry = models.BigIntegerField(default=0, editable=False)
     last_sent_at = models.DateTimeField(_("last digest sent"), null=True, blank=True)
 
     objects = AlertQuerySet.as_manager()
@@ -77,8 +80,9 @@ class WebhookEndpoint(TimeStampedModel):
     is_active = models.BooleanField(_("active"), default=True)
     consecutive_failures = models.PositiveIntegerField(_("failed tries in a row"), default=0)
     disabled_at = models.DateTimeField(_("disabled"), null=True, blank=True)
-    # Changes up to here have been turned into deliveries (a window overlaps it: see services).
-    scanned_until = models.DateTimeField(_("scanned until"), default=timezone.now)
+    # Where in the changes record (core.changes) the next scan for deliveries starts.
+    cursor_txid = models.BigIntegerField(default=0, editable=False)
+    cursor_entry = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("webhook endpoint")

@@ -46,7 +46,7 @@ def tick(*, now=None) -> dict[str, int]:
         send_digest.enqueue(alert_id)
         counts["digests"] += 1
     for endpoint in WebhookEndpoint.objects.filter(is_active=True):
-        webhooks.endpoint_scan(endpoint, now=now)
+        webhooks.endpoint_scan(endpoint)
     # Due as of now, after the scan, so the deliveries it just made are among them.
     for delivery_id in webhooks.due_deliveries().values_list("pk", flat=True).iterator():
         deliver_webhook.enqueue(str(delivery_id))

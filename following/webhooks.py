@@ -27,16 +27,13 @@ from django.db.models import F
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from .changes import changes_for
+from .changes import Position, changes_after, head
 from .models import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from .searches import Search
 
 logger = logging.getLogger(__name__)
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the Standard Webhooks prefix, not a secret)
-# Changes are read again this far back on every scan, so one committed late is still delivered;
-# the unique (endpoint, event) pair keeps a change from being delivered twice.
-SCAN_OVERLAP = timedelta(minutes=10)
 USER_AGENT = "MMIP-portal-webhooks/1"
 
 
@@ -49,8 +46,15 @@ def endpoint_create(
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret, which the caller shows once: it is never displayed again."""
     secret = new_secret()
+    position = head()  # an endpoint hears of changes made after it was registered
     endpoint = WebhookEndpoint.objects.create(
-        api_key=api_key, url=url, query=search.query, description=description, secret=secret
+        api_key=api_key,
+        url=url,
+        query=search.query,
+        description=description,
+        secret=secret,
+        cursor_txid=position.txid,
+        cursor_entry=position.entry,
     )
     return endpoint, secret
 
@@ -80,12 +84,15 @@ def queue_test_event(endpoint: WebhookEndpoint) -> WebhookDelivery:
     )
 
 
-def endpoint_scan(endpoint: WebhookEndpoint, *, now=None) -> list[WebhookDelivery]:
-    """Turn the endpoint's new matching changes into deliveries, oldest first; none is made twice."""
-    now = now or timezone.now()
-    changes = changes_for(Search(endpoint.query), since=endpoint.scanned_until - SCAN_OVERLAP, until=now)
+def endpoint_scan(endpoint: WebhookEndpoint) -> list[WebhookDelivery]:
+    """Turn the endpoint's new matching changes into deliveries, oldest first; none is made twice.
+
+    The unique (endpoint, event) pair keeps a change read twice (two schedulers) from being queued twice.
+    """
+    position = Position(endpoint.cursor_txid, endpoint.cursor_entry)
+    changes, position = changes_after(Search(endpoint.query), position)
     created = []
-    for change in reversed(changes):
+    for change in changes:
         try:
             with transaction.atomic():
                 created.append(
@@ -98,7 +105,9 @@ def endpoint_scan(endpoint: WebhookEndpoint, *, now=None) -> list[WebhookDeliver
                 )
         except IntegrityError:
             continue  # delivered or queued already
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(scanned_until=now)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        cursor_txid=position.txid, cursor_entry=position.entry
+    )
     return created
 
 

@@ -14,7 +14,10 @@ from following.models import Alert
 from tests.following.factories import AlertFactory
 from tests.manufacturers.factories import SiteFactory, region
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("immediate_tasks"),
+]
 
 
 def sign_up(client, capture, email="ann@example.org", query="?region=scotland", frequency="daily"):

@@ -8,7 +8,7 @@ from manufacturers.models import Site
 from tests.casestudies.factories import CaseStudyFactory
 from tests.manufacturers.factories import SiteFactory, region
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 

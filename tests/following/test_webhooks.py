@@ -15,7 +15,10 @@ from tests.following.factories import WebhookEndpointFactory
 from tests.following.receiver import Receiver
 from tests.manufacturers.factories import SiteFactory, region
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("immediate_tasks"),
+]
 
 
 @pytest.fixture

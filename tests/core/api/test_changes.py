@@ -82,7 +82,10 @@ def test_several_changes_to_a_record_in_one_transaction_make_one_entry(api_clien
         site.town = "Elstree"
         site.save()
     entries, _next = follow(api_client, start)
-    assert actions(entries) == [("organisation", site.organisation.slug, "created"), ("site", "busy", "created")]
+    assert actions(entries) == [
+        ("organisation", site.organisation.slug, "created"),
+        ("site", "busy", "created"),
+    ]
 
 
 def test_drafts_never_appear_and_a_withdrawal_carries_its_reason(api_client):
