@@ -159,9 +159,9 @@ def _history_near(entries: list[Entry]) -> dict:
 def _change(entry: Entry, record) -> Change:
     kind = {"created": "added", "deleted": "removed", "merged": "removed"}.get(entry.action, "changed")
     summary = _summary(kind, record)
-    if kind == "changed" and record is not None:
-        if record.status == SiteStatus.CLOSED and record.before_status not in (None, SiteStatus.CLOSED):
-            kind = "closed"
+    closed_now = record is not None and record.status == SiteStatus.CLOSED
+    if kind == "changed" and closed_now and record.before_status not in (None, SiteStatus.CLOSED):
+        kind = "closed"
     return Change(
         id=f"site-change-{entry.pk}",
         kind=kind,
