@@ -87,3 +87,9 @@ def test_directory_and_map_link_the_feed_of_their_search(client):
         assert 'rel="alternate" type="application/atom+xml"' in html
         assert "/sites/feed/?region=scotland" in html
         assert "Follow this search" in html
+
+
+def test_the_partner_guide_explains_following_and_verifying_a_signature(client):
+    html = client.get("/api/").content.decode()
+    assert 'id="following"' in html and "webhook-signature" in html
+    assert "Webhook(SECRET).verify" in html and "openssl dgst -sha256 -mac HMAC" in html
