@@ -8,6 +8,15 @@ to record lives here once and the list of what is public lives with each app.
 from django.db import migrations
 
 FUNCTIONS_SQL = r"""
+-- Whether this transaction's latest entry already says that this record was created or updated.
+CREATE OR REPLACE FUNCTION core_last_change_is(p_txid bigint, p_kind text, p_id bigint)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT COALESCE((
+        SELECT c.kind = p_kind AND c.object_id = p_id AND c.action IN ('created', 'updated')
+        FROM core_change c WHERE c.txid = p_txid ORDER BY c.id DESC LIMIT 1
+    ), false)
+$$;
+
 -- A public record created, changed or deleted. Arguments: kind, the columns whose changes are
 -- not news (an array literal), and optionally the status value that makes a row public.
 CREATE OR REPLACE FUNCTION core_record_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -43,12 +52,9 @@ BEGIN
             RETURN NULL;
         END IF;
         v_action := 'updated';
-        -- One entry per record per transaction: the mirror fetches the record as it is now.
-        IF EXISTS (
-            SELECT 1 FROM core_change c
-            WHERE c.txid = v_txid AND c.kind = v_kind AND c.object_id = (v_row->>'id')::bigint
-              AND c.action IN ('created', 'updated')
-        ) THEN
+        -- Consecutive changes to one record in one transaction make one entry: the mirror
+        -- fetches the record as it is now.
+        IF core_last_change_is(v_txid, v_kind, (v_row->>'id')::bigint) THEN
             RETURN NULL;
         END IF;
     ELSIF v_new IS NOT NULL AND v_new->>'status' = 'withdrawn' THEN
@@ -96,10 +102,7 @@ BEGIN
         v_ids := array_append(v_ids, (to_jsonb(NEW)->>v_column)::bigint);
     END IF;
     FOREACH v_id IN ARRAY v_ids LOOP
-        CONTINUE WHEN EXISTS (
-            SELECT 1 FROM core_change c
-            WHERE c.txid = v_txid AND c.kind = v_kind AND c.object_id = v_id
-        );
+        CONTINUE WHEN core_last_change_is(v_txid, v_kind, v_id);
         IF v_status IS NULL THEN
             EXECUTE format('SELECT slug FROM %I WHERE id = $1', v_table) INTO v_slug USING v_id;
         ELSE
@@ -128,6 +131,7 @@ DROP_FUNCTIONS_SQL = """
 DROP FUNCTION IF EXISTS core_record_change();
 DROP FUNCTION IF EXISTS core_record_link_change();
 DROP FUNCTION IF EXISTS core_record_reset();
+DROP FUNCTION IF EXISTS core_last_change_is(bigint, text, bigint);
 """
 
 

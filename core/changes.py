@@ -20,11 +20,12 @@ What an entry says. `kind` and `id` name the record, `slug` is its slug at the t
 one of created, updated, deleted, withdrawn, merged, reset. An entry says that the record's own
 fields or its links changed; a change to a related record (an organisation's name shown inside
 a site) is that record's own entry. `merged_into` names the record a merged one now lives in
-(see `record_merge`). Several changes to one record in one transaction make one entry.
+(see `record_merge`). Consecutive changes to one record in one transaction make one entry.
 
 Reading it in order. Entries are ordered by (transaction id, entry id), and the feed returns
 only entries of transactions older than every transaction still running (the snapshot's xmin),
-so no entry can ever appear behind a position a reader has passed: a cursor is resumable
+so no entry can ever appear behind a position a reader has passed (a reader inside a
+transaction that wrote also sees that transaction's own entries): a cursor is resumable
 forever (within the retention period, `CHANGES_RETENTION_DAYS`, after which `prune_changes`
 deletes the entries and an older cursor is refused with 410).
 """
@@ -34,7 +35,10 @@ from django.db.models import BigIntegerField, DateTimeField, Func, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
-SNAPSHOT_XMIN_SQL = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+SNAPSHOT_SQL = (
+    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+    "pg_current_xact_id_if_assigned()::text::bigint"
+)
 
 
 def current_transaction_id():
@@ -98,8 +102,10 @@ def record_merge(old, new) -> Change:
     )
 
 
-def snapshot_xmin(using: str) -> int:
-    """The oldest transaction still running: every entry of an older one is final."""
+def snapshot(using: str) -> tuple[int, int | None]:
+    """(xmin, own): the oldest transaction still running, below which every entry is final, and
+    the reader's own transaction if it has written (its entries are final to itself)."""
     with connections[using].cursor() as cursor:
-        cursor.execute(SNAPSHOT_XMIN_SQL)
-        return cursor.fetchone()[0]
+        cursor.execute(SNAPSHOT_SQL)
+        xmin, own = cursor.fetchone()
+        return xmin, own

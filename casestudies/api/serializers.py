@@ -1,5 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.markdown import render_markdown
 from manufacturers.api.serializers import (
     OrganisationSummarySerializer,
     SiteSummarySerializer,
@@ -44,8 +46,20 @@ class CaseStudyListSerializer(serializers.ModelSerializer):
 
 
 class CaseStudyDetailSerializer(CaseStudyListSerializer):
-    body = serializers.CharField(read_only=True, help_text="Markdown.")
+    body = serializers.CharField(read_only=True, help_text="Markdown, as the editors wrote it.")
+    body_html = serializers.SerializerMethodField(
+        help_text="The body as sanitised HTML: the same rule the public page uses (no scripts, no event handlers)."
+    )
     sites = SiteSummarySerializer(many=True, read_only=True)
 
     class Meta(CaseStudyListSerializer.Meta):
-        fields = [*CaseStudyListSerializer.Meta.fields, "body", "sites", "source_urls"]
+        fields = [*CaseStudyListSerializer.Meta.fields, "body", "body_html", "sites", "source_urls"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_body_html(self, case_study) -> str:
+        return str(render_markdown(case_study.body))
+
+
+class WithdrawnSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    reason = serializers.CharField(help_text="Why it was withdrawn, as shown to the public.")

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from core.changes import Change, snapshot_xmin
+from core.changes import Change, snapshot
 
 from .exceptions import Gone
 from .filters import ISO8601_HELP, parse_moment
@@ -145,8 +145,10 @@ class ChangesView(PortalAPIMixin, APIView):
         size = self._page_size(request)
         since = self._since(request)
         using = router.db_for_read(Change)
-        xmin = snapshot_xmin(using)  # read first: every entry below it is final
-        entries = Change.objects.using(using).filter(txid__lt=xmin).order_by("txid", "id")
+        xmin, own = snapshot(using)  # read first: every entry below xmin is final
+        final = Q(txid__lt=xmin) | Q(txid=own) if own is not None else Q(txid__lt=xmin)
+        final_entries = Change.objects.using(using).filter(final)
+        entries = final_entries.order_by("txid", "id")
         if isinstance(since, Position):
             entries = entries.filter(Q(txid__gt=since.txid) | Q(txid=since.txid, id__gt=since.entry))
         elif since is not None:
@@ -156,16 +158,23 @@ class ChangesView(PortalAPIMixin, APIView):
         if rows:
             position = Position(txid=rows[-1].txid, entry=rows[-1].id, at=rows[-1].recorded_at)
         else:
-            # Nothing final beyond here yet: the next entry will belong to a transaction >= xmin.
-            previous = since if isinstance(since, Position) else None
-            if previous is not None and previous.txid >= xmin - 1:
-                position = Position(txid=previous.txid, entry=previous.entry, at=timezone.now())
-            else:
-                position = Position(txid=xmin - 1, entry=BIGINT_MAX, at=timezone.now())
+            position = self._head(
+                final_entries, xmin=xmin, previous=since if isinstance(since, Position) else None
+            )
         next_url = replace_query_param(request.build_absolute_uri(), "since", position.encode())
         response = Response({"next": next_url, "more": more, "results": [self._entry(row) for row in rows]})
         response["Link"] = f'<{next_url}>; rel="next"'
         return response
+
+    def _head(self, entries, *, xmin: int, previous: "Position | None") -> Position:
+        """Past every final entry: the next one will belong to a transaction >= xmin."""
+        candidates = [(xmin - 1, BIGINT_MAX)]
+        if previous is not None:
+            candidates.append((previous.txid, previous.entry))
+        if (last := entries.order_by("-txid", "-id").values_list("txid", "id").first()) is not None:
+            candidates.append(last)
+        txid, entry = max(candidates)
+        return Position(txid=txid, entry=entry, at=timezone.now())
 
     def _page_size(self, request) -> int:
         raw = request.query_params.get("page_size", "")

@@ -49,8 +49,8 @@ def updated_since_filter(**options) -> UpdatedSinceFilter:
     """`updated_since`: rows whose `updated_at` is at or after the given moment."""
     options.setdefault("field_name", "updated_at")
     options.setdefault("lookup_expr", "gte")
-    return UpdatedSinceFilter(
-        label=_("Changed since (ISO 8601)"),
-        help_text=_("Only rows changed at or after this time: a date (midnight UK time) or a date-time."),
-        **options,
+    options.setdefault("label", _("Changed since (ISO 8601)"))
+    options.setdefault(
+        "help_text", _("Only rows changed at or after this time: a date (midnight UK time) or a date-time.")
     )
+    return UpdatedSinceFilter(**options)

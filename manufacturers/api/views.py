@@ -1,6 +1,8 @@
 """The manufacturers resources of the partner API: sites, organisations, regions and the taxonomies."""
 
 from django.db.models import Count, Prefetch
+from django.http import HttpResponsePermanentRedirect
+from django.urls import reverse
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -58,6 +60,10 @@ CSV_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="UTF-8 CSV with a h
     ),
     retrieve=extend_schema(
         summary="One site",
+        description=(
+            "A site by its slug. A site's numeric `id` works too: it answers 301 with the slug's URL "
+            "in `Location`, so a mirror keyed by id can always find a site again after a rename."
+        ),
         parameters=[format_parameter("json", "geojson", "csv")],
         responses={
             (200, "application/json"): s.SiteDetailSerializer,
@@ -79,6 +85,16 @@ class SiteViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
         "geojson": s.SiteGeoJSONSerializer,
         "csv": s.SiteCSVSerializer,
     }
+
+    def retrieve(self, request, *args, **kwargs):
+        slug = kwargs["slug"]
+        if slug.isdigit() and len(slug) < 19 and not Site.objects.filter(slug=slug).exists():
+            site = Site.objects.filter(pk=int(slug)).only("slug").first()
+            if site is not None:
+                url = reverse("api-v1:site-detail", kwargs={"slug": site.slug})
+                query = request.META.get("QUERY_STRING", "")
+                return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
+        return super().retrieve(request, *args, **kwargs)
 
     def freshness_sources(self):
         if self.action == "retrieve" and self.representation == "json":

@@ -10,6 +10,7 @@ from manufacturers.models import Organisation
 
 from ..models import Initiative, Workstream
 from . import serializers as s
+from .filters import InitiativeApiFilter, WorkstreamApiFilter
 
 
 @extend_schema_view(
@@ -19,6 +20,7 @@ class WorkstreamViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
     """MMIP's five workstreams, in MMIP's order."""
 
     lookup_field = "slug"
+    filterset_class = WorkstreamApiFilter
     renderer_classes = [ORJSONRenderer]
     serializer_classes = {"list": s.WorkstreamListSerializer, "retrieve": s.WorkstreamDetailSerializer}
 
@@ -41,6 +43,7 @@ class InitiativeViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
     """What each workstream does: programmes, surveys, reviews, guides, projects and facilities."""
 
     lookup_field = "slug"
+    filterset_class = InitiativeApiFilter
     renderer_classes = [ORJSONRenderer]
     serializer_classes = {"list": s.InitiativeListSerializer, "retrieve": s.InitiativeDetailSerializer}
 

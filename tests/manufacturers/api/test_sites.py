@@ -482,3 +482,16 @@ def test_a_site_leaving_a_filtered_list_is_not_hidden_by_a_304(api_client, lands
     again = api_client.get(SITES, {"status": "operational"}, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
     assert again.status_code == 200
     assert "glasgow-vectors" not in _slugs(again)
+
+
+def test_a_site_can_be_fetched_by_its_numeric_id(api_client):
+    site = SiteFactory(slug="stevenage-biologics")
+    response = api_client.get(f"/api/v1/sites/{site.pk}/?format=geojson")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/sites/stevenage-biologics/?format=geojson"
+    assert api_client.get(response["Location"]).status_code == 200
+
+
+def test_an_unknown_numeric_id_is_a_404(api_client):
+    assert api_client.get("/api/v1/sites/99999999999999999999999/").status_code == 404
+    assert api_client.get("/api/v1/sites/424242/").status_code == 404
