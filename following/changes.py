@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.changes import Change as Entry
-from core.changes import snapshot_xmin
+from core.changes import snapshot
 from manufacturers.models import Site, SiteStatus
 
 from .searches import Search
@@ -95,13 +95,13 @@ class Change:
 
 def head() -> Position:
     """Everything final so far: a new follower starts here and hears only of what comes next."""
-    return Position(snapshot_xmin(router.db_for_read(Entry)) - 1, END)
+    return Position(_xmin(router.db_for_read(Entry)) - 1, END)
 
 
 def changes_after(search: Search, position: Position) -> tuple[list[Change], Position]:
     """The search's changes after `position`, oldest first, and the position to ask from next time."""
     using = router.db_for_write(Entry)  # the primary: a replica may lag behind the position
-    xmin = snapshot_xmin(using)  # read first: every entry below it is final
+    xmin = _xmin(using)  # read first: every entry below it is final
     entries = _entries(search).using(using).filter(txid__lt=xmin)
     entries = entries.filter(Q(txid__gt=position.txid) | Q(txid=position.txid, id__gt=position.entry))
     changes = _changes(list(entries.order_by("txid", "id")))
@@ -110,8 +110,14 @@ def changes_after(search: Search, position: Position) -> tuple[list[Change], Pos
 
 def recent_changes(search: Search, *, limit: int) -> list[Change]:
     """The search's latest changes, newest first (the feeds)."""
-    entries = _entries(search).filter(txid__lt=snapshot_xmin(router.db_for_read(Entry)))
+    entries = _entries(search).filter(txid__lt=_xmin(router.db_for_read(Entry)))
     return _changes(list(entries.order_by("-txid", "-id")[:limit]))
+
+
+def _xmin(using: str) -> int:
+    """Every entry of a transaction below this is final (a background reader has none of its own)."""
+    xmin, _own = snapshot(using)
+    return xmin
 
 
 def _entries(search: Search):
