@@ -127,7 +127,23 @@ def _entries(search: Search):
     return entries
 
 
+# When one transaction left several entries for a site, the one that says most.
+WEIGHT = {"deleted": 3, "merged": 3, "created": 2}
+
+
+def _one_per_transaction(entries: list[Entry]) -> list[Entry]:
+    """A site created and then linked to its capabilities in one import is one change, "added"."""
+    chosen: dict[tuple[int, int], Entry] = {}
+    for entry in entries:
+        key = (entry.txid, entry.object_id)
+        if key not in chosen or WEIGHT.get(entry.action, 1) > WEIGHT.get(chosen[key].action, 1):
+            chosen[key] = entry
+    kept = {id(entry) for entry in chosen.values()}
+    return [entry for entry in entries if id(entry) in kept]
+
+
 def _changes(entries: list[Entry]) -> list[Change]:
+    entries = _one_per_transaction(entries)
     if not entries:
         return []
     records = _history_near(entries)
