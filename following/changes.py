@@ -61,12 +61,7 @@ class Change:
     town: str
     summary: str  # in words
     position: Position
-
-    @property
-    def site_path(self) -> str | None:
-        if self.kind == "removed":
-            return None
-        return reverse("manufacturers:site-detail", kwargs={"slug": self.site_slug})
+    site_path: str | None  # None once the site is removed
 
     @property
     def title(self) -> str:
@@ -194,6 +189,10 @@ def _change(entry: Entry, record) -> Change:
         town=record.town if record is not None else "",
         summary=summary,
         position=Position(entry.txid, entry.pk),
+        # Reversed once here, not on every use in a template.
+        site_path=None
+        if kind == "removed"
+        else reverse("manufacturers:site-detail", kwargs={"slug": entry.slug}),
     )
 
 
