@@ -62,8 +62,9 @@ run: demo
 	$(START_WORKER) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The background worker (django-tasks' database worker: email, webhooks) and the scheduler that
-# queues due digests and deliveries every minute, beside the server and stopped with it.
-START_WORKER = $(PY) manage.py db_worker --no-startup-delay & worker=$$!; \
+# queues due digests and deliveries every minute, beside the server and stopped with it. No
+# autoreload, so the process killed on exit is the worker itself and no child is left behind.
+START_WORKER = $(PY) manage.py db_worker --no-startup-delay --no-reload & worker=$$!; \
 	$(PY) manage.py follow_tick --every 60 & clock=$$!; \
 	trap 'kill $$worker $$clock 2>/dev/null || true' EXIT INT TERM;
 
