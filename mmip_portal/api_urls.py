@@ -1,11 +1,12 @@
 """Everything under /api/: the partner guide, version 1 (namespace `api-v1`) and OGC API - Features (`ogc`)."""
 
 from csp.decorators import csp_update
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from core.api.changes import ChangesView
 from core.api.schema import CachedSchemaView
+from core.api.views import api_not_found
 from pages.api_views import ApiRootView, partner_guide
 
 # Swagger UI and Redoc inject <style> elements as they render, so these two pages (and only
@@ -45,4 +46,6 @@ urlpatterns = [
     path("", partner_guide, name="api-guide"),
     path("v1/", include((v1_patterns, "api-v1"))),
     path("ogc/", include("manufacturers.api.ogc.urls")),
+    # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
+    re_path(r"^", api_not_found, name="not-found"),
 ]

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -75,10 +76,17 @@ class ApiRootView(PortalAPIMixin, APIView):
 
 def partner_guide(request):
     """The partner guide: how to get a key, examples in curl and Python, the limits and the licence."""
-    rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
     context = {
-        "anonymous_rate": rates.get("anonymous"),
-        "partner_rate": rates.get("partner"),
+        "quotas": [
+            (label, settings.API_QUOTAS[bucket])
+            for bucket, label in (
+                ("anonymous", _("Without a key, the API (per IP address)")),
+                ("ogc", _("Without a key, OGC API - Features (per IP address)")),
+                ("downloads", _("Without a key, the bulk downloads (per IP address)")),
+                ("standard", _("A partner key, standard tier (per key, every endpoint)")),
+                ("bulk", _("A partner key, bulk tier (per key, every endpoint)")),
+            )
+        ],
         "api_root": request.build_absolute_uri(reverse("api-v1:root")),
         "ogc_root": request.build_absolute_uri(reverse("ogc:landing-page")),
         "contact_email": settings.CONTACT_EMAIL,

@@ -1,8 +1,6 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularSwaggerView
 
-from core.api.schema import CachedSchemaView
-
 from . import views
 
 app_name = "ogc"
@@ -19,8 +17,13 @@ urlpatterns = [
     path("conformance", views.ConformanceView.as_view(), name="conformance"),
     path("collections", views.CollectionsView.as_view(), name="collections"),
     path("collections/<str:collection_id>", views.CollectionView.as_view(), name="collection"),
+    path("collections/<str:collection_id>/queryables", views.QueryablesView.as_view(), name="queryables"),
     path("collections/<str:collection_id>/items", views.ItemsView.as_view(), name="items"),
     path("collections/<str:collection_id>/items/<str:feature_id>", views.ItemView.as_view(), name="item"),
-    path("api", CachedSchemaView.as_view(custom_settings=OGC_SCHEMA_SETTINGS), name="openapi"),
+    path(
+        "api",
+        views.OGCSchemaView.as_view(custom_settings=OGC_SCHEMA_SETTINGS),
+        name="openapi",
+    ),
     path("api.html", SpectacularSwaggerView.as_view(url_name="ogc:openapi"), name="api-docs"),
 ]

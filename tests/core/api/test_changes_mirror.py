@@ -18,6 +18,7 @@ from rest_framework_api_key.models import APIKey
 
 from casestudies.models import CaseStudy
 from core.changes import record_merge
+from core.models import KeyQuota
 from manufacturers.models import Capability, Organisation, Site
 from tests.casestudies.factories import CaseStudyFactory
 from tests.manufacturers.factories import LicenceFactory, OrganisationFactory, SiteFactory
@@ -214,9 +215,11 @@ OPERATIONS = [
 
 
 @pytest.fixture
-def partner(db):
-    """A client with a partner key, as a nightly sync would have."""
-    _api_key, key = APIKey.objects.create_key(name="Mirror")
+def partner(db, settings):
+    """A client with a bulk-tier key, as a nightly sync would have (the limits have their own tests)."""
+    settings.API_QUOTAS = {**settings.API_QUOTAS, "bulk": {"minute": 1_000_000, "day": 10_000_000}}
+    api_key, key = APIKey.objects.create_key(name="Mirror")
+    KeyQuota.objects.create(api_key=api_key, tier=KeyQuota.Tier.BULK)
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=key)
     return client

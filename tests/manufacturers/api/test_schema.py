@@ -37,10 +37,7 @@ ogc_schema = schemathesis.openapi.from_wsgi("/api/ogc/api?format=json", applicat
 @pytest.fixture
 def fuzzable(db, settings):
     """Some data behind the endpoints, and limits high enough for a fuzzing run."""
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anonymous": "100000/minute", "partner": "100000/minute"},
-    }
+    settings.API_QUOTAS = {bucket: {"minute": 100_000, "day": 1_000_000} for bucket in settings.API_QUOTAS}
     site = SiteFactory(slug="fuzz-site")
     LicenceFactory(site=site)
     CaseStudyFactory(published=True, sites=[site], slug="fuzz-case-study")
@@ -139,9 +136,7 @@ def test_the_schemas_are_served_whole_to_many_clients_at_once(live_server, setti
 
     from core.api.schema import CachedSchemaView
 
-    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {
-        "DEFAULT_THROTTLE_RATES": {"anonymous": "10000/minute", "partner": "10000/minute"}
-    }
+    settings.API_QUOTAS = {bucket: {"minute": 10_000, "day": 100_000} for bucket in settings.API_QUOTAS}
     CachedSchemaView._documents.clear()  # generate under the load, not before it
     paths = ["/api/v1/schema/?format=json", "/api/ogc/api?format=json"] * 40
 
