@@ -467,20 +467,31 @@ CORRECTION_EMAIL_RETENTION_DAYS = int(os.environ.get("CORRECTION_EMAIL_RETENTION
 # count per IP address in the bucket of the endpoint they ask.
 API_QUOTAS = {
     # A script trying the API, or a page built on it.
-    "anonymous": {"minute": 60, "day": 5_000},
+    "anonymous": {
+        "minute": int(os.environ.get("API_QUOTA_ANONYMOUS_PER_MINUTE", "60")),
+        "day": int(os.environ.get("API_QUOTA_ANONYMOUS_PER_DAY", "5000")),
+    },
     # QGIS or GDAL without a key: a page of features per pan or zoom, and a few requests each.
-    "ogc": {"minute": 300, "day": 20_000},
+    "ogc": {
+        "minute": int(os.environ.get("API_QUOTA_OGC_PER_MINUTE", "300")),
+        "day": int(os.environ.get("API_QUOTA_OGC_PER_DAY", "20000")),
+    },
     # The bulk files: a nightly download and a few retries, not a poll.
-    "downloads": {"minute": 10, "day": 200},
+    "downloads": {
+        "minute": int(os.environ.get("API_QUOTA_DOWNLOADS_PER_MINUTE", "10")),
+        "day": int(os.environ.get("API_QUOTA_DOWNLOADS_PER_DAY", "200")),
+    },
     # A partner's key: openFDA's figures, ample for scripts, dashboards and GIS.
-    "standard": {"minute": 240, "day": 120_000},
+    "standard": {
+        "minute": int(os.environ.get("API_QUOTA_STANDARD_PER_MINUTE", "240")),
+        "day": int(os.environ.get("API_QUOTA_STANDARD_PER_DAY", "120000")),
+    },
     # A key for nightly syncs and full mirrors: a walk of a million sites at 1,000 a page, twice.
-    "bulk": {"minute": 1_200, "day": 1_000_000},
+    "bulk": {
+        "minute": int(os.environ.get("API_QUOTA_BULK_PER_MINUTE", "1200")),
+        "day": int(os.environ.get("API_QUOTA_BULK_PER_DAY", "1000000")),
+    },
 }
-for _bucket, _limits in API_QUOTAS.items():
-    for _window in _limits:
-        _name = f"API_QUOTA_{_bucket.upper()}_PER_{_window.upper()}"
-        _limits[_window] = int(os.environ.get(_name, _limits[_window]))
 
 # How long the changes feed keeps its entries, tombstones included (`manage.py prune_changes`).
 # A mirror that has not synced for longer must walk the lists afresh.

@@ -51,6 +51,7 @@ class ApiRootView(PortalAPIMixin, APIView):
                         ("workstreams", "workstream-list"),
                         ("initiatives", "initiative-list"),
                         ("case_studies", "case-study-list"),
+                        ("changes", "changes"),
                     )
                 },
                 "downloads": {
@@ -66,7 +67,6 @@ class ApiRootView(PortalAPIMixin, APIView):
                     "guide": request.build_absolute_uri(reverse("api-guide")),
                     "openapi": link("api-v1:schema"),
                     "swagger_ui": link("api-v1:swagger-ui"),
-                    "redoc": link("api-v1:redoc"),
                     "ogc_api_features": link("ogc:landing-page"),
                 },
                 "licence": OGL_URL,
@@ -89,6 +89,8 @@ def partner_guide(request):
         ],
         "api_root": request.build_absolute_uri(reverse("api-v1:root")),
         "ogc_root": request.build_absolute_uri(reverse("ogc:landing-page")),
+        "changes_url": reverse("api-v1:changes"),
+        "retention_days": settings.CHANGES_RETENTION_DAYS,
         "contact_email": settings.CONTACT_EMAIL,
     }
     return render(request, "api/partner_guide.html", context)

@@ -31,7 +31,11 @@ def test_the_partner_guide_explains_keys_examples_limits_and_licence(client, set
         "CC BY 4.0",
         'ogrinfo -ro -so "OAPIF:http://testserver/api/ogc/" sites',
         'href="/api/v1/docs/"',
-        'href="/api/v1/redoc/"',
+        'href="/api/v1/changes/"',
+        "Building a mirror",
+        "changes/?since=2026-11-23T09:00:00Z",
+        'entry["action"] in ("deleted", "withdrawn", "merged")',
+        "410 Gone",
         'href="/api/v1/data-dictionary/"',
         'href="/api/v1/downloads/sites.csv"',
     ):

@@ -24,6 +24,8 @@ class SchemaJSONRenderer(ORJSONRenderer):
     """JSON Schema documents (queryables) with their own media type, as OGC API - Features Part 3 asks."""
 
     media_type = SCHEMA_JSON
+    # Not "json": `f=json` then gives application/json, and an error is JSON like every other.
+    format = "schema+json"
 
 
 def queryables(collection_id: str, url: str) -> dict:

@@ -1,5 +1,6 @@
+from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from . import views
 
@@ -25,5 +26,13 @@ urlpatterns = [
         views.OGCSchemaView.as_view(custom_settings=OGC_SCHEMA_SETTINGS),
         name="openapi",
     ),
-    path("api.html", SpectacularSwaggerView.as_view(url_name="ogc:openapi"), name="api-docs"),
+    # The split view serves Swagger UI's start-up code as a script file: no inline script, which
+    # the strict CSP would block (the page was blank). Swagger UI injects styles as it renders.
+    path(
+        "api.html",
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="ogc:openapi")
+        ),
+        name="api-docs",
+    ),
 ]

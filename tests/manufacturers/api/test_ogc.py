@@ -37,7 +37,8 @@ def test_conformance(api_client):
 
 def test_collections_describe_the_sites_layer(api_client, landscape):
     body = api_client.get(reverse("ogc:collections")).json()
-    (collection,) = body["collections"]
+    collection, regions = body["collections"]
+    assert regions["id"] == "regions"
     assert collection["id"] == "sites"
     assert collection["itemType"] == "feature"
     assert collection["extent"]["spatial"]["bbox"] == [[-4.25, 51.48, -0.2019, 55.88]]
@@ -48,7 +49,7 @@ def test_collections_describe_the_sites_layer(api_client, landscape):
 def test_an_unknown_collection_is_a_404(api_client):
     response = api_client.get(reverse("ogc:collection", kwargs={"collection_id": "pubs"}))
     assert response.status_code == 404
-    assert response.json() == {"detail": "There is no collection pubs: the only one is sites."}
+    assert response.json() == {"detail": "There is no collection pubs: there are sites and regions."}
 
 
 def test_items_page_with_limit_offset_and_links(api_client):
