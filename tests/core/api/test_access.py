@@ -200,3 +200,19 @@ def test_a_limit_keeps_its_window_in_the_file_cache(api_client, settings, tmp_pa
         assert api_client.get(SITES).status_code == 429
         clock.shift(datetime.timedelta(seconds=3))
         assert api_client.get(SITES).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/no-such-thing/", "/api/ogc/collections/sites/nothing", "/api/nope"]
+)
+def test_an_unknown_api_path_is_a_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+
+
+def test_an_api_path_missing_only_its_slash_is_redirected(client):
+    response = client.get("/api/v1/sites?region=wales")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/sites/?region=wales"

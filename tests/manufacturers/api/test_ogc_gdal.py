@@ -86,10 +86,7 @@ def test_ogrinfo_lists_both_layers_and_filters_with_where_bbox_and_paging(live_s
     slugs = sorted(feature["properties"]["slug"] for feature in json.loads(output.read_text())["features"])
     assert slugs == ["elstree", "livingston", "speke"]
 
-    regions = gdal("ogrinfo", "-ro", "-so", "-q", source, "regions")
+    regions = gdal("ogrinfo", "-ro", "-so", source, "regions")
     assert regions.returncode == 0 and "ERROR" not in regions.stderr, regions.stderr
-    assert (
-        "Feature Count: 12" in regions.stdout
-        or "Multi Polygon" in regions.stdout
-        or "Polygon" in regions.stdout
-    )
+    assert "Feature Count: 12" in regions.stdout
+    assert "Polygon" in regions.stdout

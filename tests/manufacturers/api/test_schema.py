@@ -1,6 +1,8 @@
 """The OpenAPI schemas validate, and a schemathesis run against them finds no 500 and no answer
 that breaks the schema."""
 
+import os
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -51,7 +53,8 @@ def fuzzable(db, settings):
 
 
 FUZZ_SETTINGS = settings(
-    max_examples=5,
+    # More in the production-config pass: SCHEMATHESIS_EXAMPLES=100 make test.
+    max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25")),
     deadline=None,
     derandomize=True,
     suppress_health_check=[
