@@ -159,3 +159,14 @@ def test_a_feature_id_beyond_bigint_is_a_404(client):
     response = client.get("/api/ogc/collections/sites/items/99999999999999999999")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/organisations/", "/api/v1/case-studies/", "/api/v1/sites/"])
+@pytest.mark.parametrize(
+    "moment", ["0128-06-27T18:00:11+19:10", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"]
+)
+def test_updated_since_with_any_offset_is_an_answer_never_a_500(client, path, moment):
+    response = client.get(path, {"updated_since": moment})
+    assert response.status_code in (200, 400), response.content[:300]
+    if response.status_code == 400:
+        assert "updated_since" in response.json()
