@@ -8,11 +8,13 @@ to record lives here once and the list of what is public lives with each app.
 from django.db import migrations
 
 FUNCTIONS_SQL = r"""
--- Whether this transaction's latest entry already says that this record was created or updated.
+-- Whether this statement's latest entry already says that this record was created or updated
+-- (a statement that adds many links of one record makes one entry).
 CREATE OR REPLACE FUNCTION core_last_change_is(p_txid bigint, p_kind text, p_id bigint)
 RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT COALESCE((
         SELECT c.kind = p_kind AND c.object_id = p_id AND c.action IN ('created', 'updated')
+            AND c.recorded_at >= statement_timestamp()
         FROM core_change c WHERE c.txid = p_txid ORDER BY c.id DESC LIMIT 1
     ), false)
 $$;
@@ -52,8 +54,8 @@ BEGIN
             RETURN NULL;
         END IF;
         v_action := 'updated';
-        -- Consecutive changes to one record in one transaction make one entry: the mirror
-        -- fetches the record as it is now.
+        -- Changes to one record in one statement make one entry: the mirror fetches the
+        -- record as it is now.
         IF core_last_change_is(v_txid, v_kind, (v_row->>'id')::bigint) THEN
             RETURN NULL;
         END IF;

@@ -20,7 +20,7 @@ What an entry says. `kind` and `id` name the record, `slug` is its slug at the t
 one of created, updated, deleted, withdrawn, merged, reset. An entry says that the record's own
 fields or its links changed; a change to a related record (an organisation's name shown inside
 a site) is that record's own entry. `merged_into` names the record a merged one now lives in
-(see `record_merge`). Consecutive changes to one record in one transaction make one entry.
+(see `record_merge`). Changes to one record (or its links) in one statement make one entry.
 
 Reading it in order. Entries are ordered by (transaction id, entry id), and the feed returns
 only entries of transactions older than every transaction still running (the snapshot's xmin),

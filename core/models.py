@@ -70,10 +70,48 @@ class ReferenceModel(TimeStampedModel):
         return self.name
 
 
+class KeyTier(models.TextChoices):
+    STANDARD = "standard", _("Standard: a partner's scripts and GIS")
+    BULK = "bulk", _("Bulk: nightly syncs and large mirrors")
+
+
+class KeyQuota(models.Model):
+    """A partner key's quota tier (core.api.quotas); a key without one is `standard`.
+
+    The limits of each tier are in settings.API_QUOTAS, so they change with a deploy; which tier
+    a key has changes in the admin, and applies from the key's next request.
+    """
+
+    Tier = KeyTier
+
+    api_key = models.OneToOneField(
+        "rest_framework_api_key.APIKey",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="quota",
+        verbose_name=_("API key"),
+    )
+    tier = models.CharField(_("tier"), max_length=20, choices=KeyTier.choices, default=KeyTier.STANDARD)
+
+    class Meta:
+        verbose_name = _("quota")
+        verbose_name_plural = _("quota")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tier__in=[choice.value for choice in KeyTier]), name="keyquota_tier_valid"
+            )
+        ]
+
+    def __str__(self):
+        return self.get_tier_display()
+
+
 from .changes import Change  # noqa: E402  (the changes feed's table, defined beside its services)
 
 __all__ = [
     "Change",
+    "KeyQuota",
+    "KeyTier",
     "ReferenceModel",
     "ReferenceQuerySet",
     "StaffEditedModel",

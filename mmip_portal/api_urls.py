@@ -1,29 +1,30 @@
 """Everything under /api/: the partner guide, version 1 (namespace `api-v1`) and OGC API - Features (`ogc`)."""
 
 from csp.decorators import csp_update
-from django.urls import include, path
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from core.api.changes import ChangesView
 from core.api.schema import CachedSchemaView
+from core.api.views import api_not_found
 from pages.api_views import ApiRootView, partner_guide
 
-# Swagger UI and Redoc inject <style> elements as they render, so these two pages (and only
-# these) allow inline styles. Scripts stay strict: the split view serves Swagger UI's start-up
-# code as a separate script instead of an inline one.
-_docs_styles = csp_update({"style-src": ["'unsafe-inline'"]})
-# Redoc also runs its search index in a worker it creates from a blob: URL.
-_redoc_policy = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
+# Swagger UI injects <style> elements as it renders, so its pages (and only these) allow inline
+# styles. Scripts stay strict: the split view serves Swagger UI's start-up code as a separate
+# script instead of an inline one.
+docs_styles = csp_update({"style-src": ["'unsafe-inline'"]})
 
 v1_patterns = [
     path("", ApiRootView.as_view(), name="root"),
     path("schema/", CachedSchemaView.as_view(), name="schema"),
     path(
         "docs/",
-        _docs_styles(SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema")),
+        docs_styles(SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema")),
         name="swagger-ui",
     ),
-    path("redoc/", _redoc_policy(SpectacularRedocView.as_view(url_name="api-v1:schema")), name="redoc"),
+    # Redoc drew its logo from cdn.redoc.ly, whatever its options: the reference is Swagger UI's.
+    path("redoc/", RedirectView.as_view(pattern_name="api-v1:swagger-ui", permanent=True), name="redoc"),
     path(
         "changes/",
         ChangesView.as_view(
@@ -45,4 +46,6 @@ urlpatterns = [
     path("", partner_guide, name="api-guide"),
     path("v1/", include((v1_patterns, "api-v1"))),
     path("ogc/", include("manufacturers.api.ogc.urls")),
+    # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
+    re_path(r"^", api_not_found, name="not-found"),
 ]

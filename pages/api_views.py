@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -50,6 +51,7 @@ class ApiRootView(PortalAPIMixin, APIView):
                         ("workstreams", "workstream-list"),
                         ("initiatives", "initiative-list"),
                         ("case_studies", "case-study-list"),
+                        ("changes", "changes"),
                     )
                 },
                 "downloads": {
@@ -65,7 +67,6 @@ class ApiRootView(PortalAPIMixin, APIView):
                     "guide": request.build_absolute_uri(reverse("api-guide")),
                     "openapi": link("api-v1:schema"),
                     "swagger_ui": link("api-v1:swagger-ui"),
-                    "redoc": link("api-v1:redoc"),
                     "ogc_api_features": link("ogc:landing-page"),
                 },
                 "licence": OGL_URL,
@@ -75,12 +76,21 @@ class ApiRootView(PortalAPIMixin, APIView):
 
 def partner_guide(request):
     """The partner guide: how to get a key, examples in curl and Python, the limits and the licence."""
-    rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
     context = {
-        "anonymous_rate": rates.get("anonymous"),
-        "partner_rate": rates.get("partner"),
+        "quotas": [
+            (label, settings.API_QUOTAS[bucket])
+            for bucket, label in (
+                ("anonymous", _("Without a key, the API (per IP address)")),
+                ("ogc", _("Without a key, OGC API - Features (per IP address)")),
+                ("downloads", _("Without a key, the bulk downloads (per IP address)")),
+                ("standard", _("A partner key, standard tier (per key, every endpoint)")),
+                ("bulk", _("A partner key, bulk tier (per key, every endpoint)")),
+            )
+        ],
         "api_root": request.build_absolute_uri(reverse("api-v1:root")),
         "ogc_root": request.build_absolute_uri(reverse("ogc:landing-page")),
+        "changes_url": reverse("api-v1:changes"),
+        "retention_days": settings.CHANGES_RETENTION_DAYS,
         "contact_email": settings.CONTACT_EMAIL,
     }
     return render(request, "api/partner_guide.html", context)

@@ -22,7 +22,9 @@ def parse_moment(value: str) -> datetime.datetime | None:
             moment = datetime.datetime.combine(day, datetime.time.min)
         if moment is None:
             return None
-        return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 text can still carry.
+        return moment.astimezone(datetime.UTC)
     except (ValueError, OverflowError):
         return None
 

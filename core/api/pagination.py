@@ -175,6 +175,25 @@ class PageNumberPagination(pagination.PageNumberPagination):
         ]
 
 
+# PostgreSQL's limits: bigint ids, and ts_rank's 4-byte real (a search's rank).
+BIGINT_RANGE = (-(2**63), 2**63 - 1)
+REAL_MAX = 3.4e38
+
+
+def _storable(value) -> bool:
+    """Whether a cursor value can reach SQL as it is: a string without NUL (which PostgreSQL text
+    cannot hold), an integer within bigint, or a number within a real (a rank, or a distance)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, int):
+        return BIGINT_RANGE[0] <= value <= BIGINT_RANGE[1]
+    if isinstance(value, float):
+        return abs(value) <= REAL_MAX
+    return False
+
+
 class KeysetCursorPagination(pagination.BasePagination):
     """`?cursor=...`: opaque cursors over the list's ordering plus the id, so a full walk is stable.
 
@@ -300,9 +319,7 @@ class KeysetCursorPagination(pagination.BasePagination):
                 }
             )
         values = payload["v"]
-        if len(values) != len(self.keys) or not all(
-            isinstance(value, str | int | float) and not isinstance(value, bool) for value in values
-        ):
+        if len(values) != len(self.keys) or not all(map(_storable, values)):
             raise invalid
         return {"values": values, "reverse": bool(payload.get("r"))}
 

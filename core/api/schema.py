@@ -90,6 +90,7 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
 
 class CachedSchemaView(SpectacularAPIView):
+    quota_bucket = "anonymous"  # the OGC URLconf gives its document the GIS clients' bucket
     """drf-spectacular's schema view, generating each OpenAPI document once per process.
 
     Generation patches drf-spectacular's global settings (the OGC document has settings of its

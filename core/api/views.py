@@ -3,7 +3,8 @@
 import hashlib
 from datetime import datetime
 
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
@@ -119,3 +120,27 @@ class PortalAPIMixin:
             last_modified=int(last_modified.timestamp()) if last_modified else None,
             response=response,
         )
+
+
+def api_not_found(request, *args, **kwargs):
+    """An unknown path under /api/: a JSON 404 in the API's error shape, never the HTML page.
+
+    A path that lacks only its trailing slash is redirected, as Django's APPEND_SLASH would.
+    """
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(f"{request.path}/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(f"{request.path}/" + (f"?{query}" if query else ""))
+    response = JsonResponse(
+        {
+            "detail": _("There is nothing at %(path)s. The API root lists every resource.")
+            % {"path": request.path}
+        },
+        status=404,
+    )
+    response["Cache-Control"] = "no-store"
+    return response

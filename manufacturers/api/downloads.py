@@ -48,6 +48,7 @@ class DownloadView(PortalAPIMixin, APIView):
     content_negotiation_class = FirstRendererNegotiation
     filename = ""
     cache_max_age = 3600
+    quota_bucket = "downloads"  # without a key: a nightly download's own limits (core.api.quotas)
 
     def allowed_query_parameters(self):
         return set()

@@ -64,3 +64,34 @@ def test_swagger_ui_renders_the_schema_from_local_files(served_page, screenshot_
     page.get_by_text("/api/v1/sites/", exact=True).first.wait_for()
     page.screenshot(path=str(screenshot_dir / "api-docs-1280.png"))
     assert requested_hosts == {"testserver"}  # nothing from a CDN
+
+
+@pytest.mark.parametrize(
+    ("path", "shows"),
+    [
+        ("/api/", "Building a mirror"),
+        ("/api/v1/docs/", "/api/v1/changes/"),
+        ("/api/ogc/api.html", "/collections/{collectionId}/queryables"),
+        ("/api/v1/data-dictionary/", "Data dictionary"),
+    ],
+)
+def test_no_docs_page_asks_another_host_for_anything(served_page, path, shows):
+    """Offline and under the strict CSP: every docs page renders from this server alone."""
+    elsewhere = []
+    page = served_page
+
+    def refuse(route, request):
+        elsewhere.append(request.url)
+        route.abort()
+
+    page.route(lambda url: not url.startswith(ORIGIN), refuse)
+    blocked = []
+    page.on(
+        "console",
+        lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    page.goto(ORIGIN + path)
+    page.get_by_text(shows, exact=False).first.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert elsewhere == []
+    assert blocked == []  # nothing the CSP had to stop, such as an inline script

@@ -32,7 +32,9 @@ VARIABLES = sorted(_environment_variables())
 
 
 def test_the_product_reads_variables_at_all():
-    assert {"SECRET_KEY", "DATABASE_REPLICA_URLS", "NUM_PROXIES", "API_ANONYMOUS_RATE"} <= set(VARIABLES)
+    assert {"SECRET_KEY", "DATABASE_REPLICA_URLS", "NUM_PROXIES", "API_QUOTA_ANONYMOUS_PER_MINUTE"} <= set(
+        VARIABLES
+    )
 
 
 @pytest.mark.parametrize("name", VARIABLES)

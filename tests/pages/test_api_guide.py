@@ -7,9 +7,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_partner_guide_explains_keys_examples_limits_and_licence(client, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anonymous": "60/minute", "partner": "1200/minute"},
+    settings.API_QUOTAS = {
+        **settings.API_QUOTAS,
+        "anonymous": {"minute": 60, "day": 5000},
+        "standard": {"minute": 240, "day": 120000},
     }
     response = client.get(reverse("api-guide"))
     assert response.status_code == 200
@@ -22,14 +23,19 @@ def test_the_partner_guide_explains_keys_examples_limits_and_licence(client, set
         "Authorization: Api-Key YOUR-KEY",
         "curl -H",
         "import requests",
-        "<td>60/minute</td>",
-        "<td>1200/minute</td>",
+        "<td>Without a key, the API (per IP address)</td><td>60</td><td>5000</td>",
+        "<td>A partner key, standard tier (per key, every endpoint)</td><td>240</td><td>120000</td>",
+        "RateLimit-Remaining",
         "Retry-After",
         "Open Government Licence v3.0",
         "CC BY 4.0",
         'ogrinfo -ro -so "OAPIF:http://testserver/api/ogc/" sites',
         'href="/api/v1/docs/"',
-        'href="/api/v1/redoc/"',
+        'href="/api/v1/changes/"',
+        "Building a mirror",
+        "changes/?since=2026-11-23T09:00:00Z",
+        'entry["action"] in ("deleted", "withdrawn", "merged")',
+        "410 Gone",
         'href="/api/v1/data-dictionary/"',
         'href="/api/v1/downloads/sites.csv"',
     ):

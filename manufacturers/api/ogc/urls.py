@@ -1,7 +1,6 @@
+from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularSwaggerView
-
-from core.api.schema import CachedSchemaView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from . import views
 
@@ -19,8 +18,21 @@ urlpatterns = [
     path("conformance", views.ConformanceView.as_view(), name="conformance"),
     path("collections", views.CollectionsView.as_view(), name="collections"),
     path("collections/<str:collection_id>", views.CollectionView.as_view(), name="collection"),
+    path("collections/<str:collection_id>/queryables", views.QueryablesView.as_view(), name="queryables"),
     path("collections/<str:collection_id>/items", views.ItemsView.as_view(), name="items"),
     path("collections/<str:collection_id>/items/<str:feature_id>", views.ItemView.as_view(), name="item"),
-    path("api", CachedSchemaView.as_view(custom_settings=OGC_SCHEMA_SETTINGS), name="openapi"),
-    path("api.html", SpectacularSwaggerView.as_view(url_name="ogc:openapi"), name="api-docs"),
+    path(
+        "api",
+        views.OGCSchemaView.as_view(custom_settings=OGC_SCHEMA_SETTINGS),
+        name="openapi",
+    ),
+    # The split view serves Swagger UI's start-up code as a script file: no inline script, which
+    # the strict CSP would block (the page was blank). Swagger UI injects styles as it renders.
+    path(
+        "api.html",
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="ogc:openapi")
+        ),
+        name="api-docs",
+    ),
 ]

@@ -16,6 +16,7 @@ from core import geojson
 from core.api.filters import ISO8601Field
 from core.api.licensing import LICENCE
 from core.api.renderers import GeoJSONRenderer, ORJSONRenderer
+from core.api.schema import CachedSchemaView
 from core.api.views import PortalAPIMixin
 
 from ...models import Site
@@ -23,6 +24,14 @@ from ..filters import SiteApiFilter
 from ..queries import EXPORT_VALUES, sites_with_taxonomy_slugs
 from ..serializers import SiteGeoJSONSerializer
 from ..views import site_freshness_sources
+from .regions import (
+    SCHEMA_JSON,
+    SchemaJSONRenderer,
+    queryables,
+    region_extent,
+    region_feature,
+    region_features,
+)
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -35,11 +44,17 @@ GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_OFFSET = 100_000_000
 COLLECTION_ID = "sites"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 
 F_PARAMETER = OpenApiParameter(
+    "f", str, enum=["json"], description="The response format (or use the Accept header)."
+)
+F_FEATURES_PARAMETER = OpenApiParameter(
     "f", str, enum=["json", "geojson"], description="The response format (or use the Accept header)."
 )
+COLLECTION_IDS = ("sites", "regions")
 
 
 class OGCView(PortalAPIMixin, APIView):
@@ -47,6 +62,7 @@ class OGCView(PortalAPIMixin, APIView):
 
     renderer_classes = [ORJSONRenderer]
     extra_query_parameters = ("f",)
+    quota_bucket = "ogc"  # without a key: GIS clients' own limits (core.api.quotas)
 
     def get_format_suffix(self, **kwargs):
         # OGC clients say `f=json`; DRF's own `format=` works too.
@@ -86,10 +102,53 @@ def _collection(view: OGCView) -> dict:
             ),
             {"href": LICENCE["url"], "rel": "license", "type": "text/html", "title": LICENCE["name"]},
             view.link(
+                "ogc:queryables",
+                rel=QUERYABLES_REL,
+                type=SCHEMA_JSON,
+                title=_("Queryables"),
+                collection_id="sites",
+            ),
+            view.link(
                 "api-v1:data-dictionary", rel="describedby", type="text/html", title=_("Data dictionary")
             ),
         ],
     }
+
+
+def _regions_collection(view: OGCView) -> dict:
+    return {
+        "id": "regions",
+        "title": _("The UK's ITL1 regions"),
+        "description": _("The 12 ITL1 regions, with simplified ONS boundaries and their number of sites."),
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {"spatial": {"bbox": [region_extent()], "crs": CRS84}},
+        "links": [
+            view.link(
+                "ogc:collection", rel="self", type=JSON, title=_("This collection"), collection_id="regions"
+            ),
+            view.link(
+                "ogc:items",
+                rel="items",
+                type=GEOJSON,
+                title=_("The regions as GeoJSON"),
+                collection_id="regions",
+            ),
+            view.link(
+                "ogc:queryables",
+                rel=QUERYABLES_REL,
+                type=SCHEMA_JSON,
+                title=_("Queryables"),
+                collection_id="regions",
+            ),
+            {"href": LICENCE["url"], "rel": "license", "type": "text/html", "title": LICENCE["name"]},
+        ],
+    }
+
+
+def _describe(view: OGCView, collection_id: str) -> dict:
+    _known_collection(collection_id)
+    return _regions_collection(view) if collection_id == "regions" else _collection(view)
 
 
 def _object_schema(name: str) -> OpenApiResponse:
@@ -154,33 +213,50 @@ class CollectionsView(OGCView):
         return Response(
             {
                 "links": [self.link("ogc:collections", rel="self", type=JSON, title=_("This document"))],
-                "collections": [_collection(self)],
+                "collections": [_collection(self), _regions_collection(self)],
             }
         )
 
 
 def _known_collection(collection_id: str):
-    if collection_id != COLLECTION_ID:
+    if collection_id not in COLLECTION_IDS:
         raise exceptions.NotFound(
-            _("There is no collection %(id)s: the only one is sites.") % {"id": collection_id}
+            _("There is no collection %(id)s: there are sites and regions.") % {"id": collection_id}
         )
 
 
 class CollectionView(OGCView):
     @extend_schema(
         operation_id="describeCollection",
-        summary="The sites collection",
+        summary="A collection: sites or regions",
         parameters=[F_PARAMETER],
         responses=_object_schema("Collection"),
     )
     def get(self, request, collection_id):
+        return Response(_describe(self, collection_id))
+
+
+class QueryablesView(OGCView):
+    renderer_classes = [SchemaJSONRenderer, ORJSONRenderer]
+
+    @extend_schema(
+        operation_id="getQueryables",
+        summary="The properties a collection's items can be filtered by",
+        parameters=[F_PARAMETER],
+        responses={
+            (200, SCHEMA_JSON): _object_schema("JSON Schema"),
+            (200, JSON): _object_schema("JSON Schema"),
+        },
+    )
+    def get(self, request, collection_id):
         _known_collection(collection_id)
-        return Response(_collection(self))
+        return Response(queryables(collection_id, request.build_absolute_uri(request.path)))
 
 
 class ItemsQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, default=DEFAULT_LIMIT)
-    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+    # Bounded before it reaches SQL: an OFFSET beyond bigint is a database error, not an empty page.
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)
     datetime = serializers.CharField(required=False)
 
     def validate_datetime(self, value):
@@ -213,13 +289,17 @@ class ItemsQuerySerializer(serializers.Serializer):
         "radius_km, updated_since) work too."
     ),
     parameters=[
-        F_PARAMETER,
+        F_FEATURES_PARAMETER,
         OpenApiParameter(
             "limit",
-            int,
+            {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
             description=f"Features per page (default {DEFAULT_LIMIT}; above {MAX_LIMIT} counts as {MAX_LIMIT}).",
         ),
-        OpenApiParameter("offset", int, description="How many features to skip (follow the `next` link)."),
+        OpenApiParameter(
+            "offset",
+            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+            description="How many features to skip (follow the `next` link).",
+        ),
         OpenApiParameter(
             "datetime",
             str,
@@ -248,6 +328,9 @@ class ItemsView(OGCView):
         query.is_valid(raise_exception=True)
         limit = min(query.validated_data["limit"], MAX_LIMIT)
         offset = query.validated_data["offset"]
+        if collection_id == "regions":
+            features, matched = region_features(request, limit=limit, offset=offset)
+            return self._page(features, matched, collection_id, offset=offset, limit=limit)
         site_filter = self.filterset_class(
             request.query_params,
             queryset=sites_with_taxonomy_slugs().annotate(**EXPORT_VALUES),
@@ -268,9 +351,12 @@ class ItemsView(OGCView):
         matched = queryset.count()
         rows = list(queryset[offset : offset + limit])
         features = SiteGeoJSONSerializer(rows, many=True, context={"request": request}).data
+        return self._page(features, matched, collection_id, offset=offset, limit=limit)
+
+    def _page(self, features, matched: int, collection_id: str, *, offset: int, limit: int) -> Response:
         links = [
             self._page_link("self", offset, limit),
-            self.link("ogc:collection", rel="collection", type=JSON, collection_id="sites"),
+            self.link("ogc:collection", rel="collection", type=JSON, collection_id=collection_id),
         ]
         if offset + limit < matched:
             links.append(self._page_link("next", offset + limit, limit))
@@ -298,13 +384,22 @@ class ItemView(OGCView):
 
     @extend_schema(
         operation_id="getFeature",
-        summary="One site, as a GeoJSON feature",
-        parameters=[F_PARAMETER],
-        responses={(200, GEOJSON): SiteGeoJSONSerializer, (200, JSON): SiteGeoJSONSerializer},
+        summary="One site or region, as a GeoJSON feature",
+        parameters=[F_FEATURES_PARAMETER],
+        responses={(200, GEOJSON): _object_schema("Feature"), (200, JSON): _object_schema("Feature")},
     )
     def get(self, request, collection_id, feature_id):
         _known_collection(collection_id)
-        if not feature_id.isdigit():
+        if collection_id == "regions":
+            feature = region_feature(request, feature_id)
+            feature["links"] = [
+                self.link(
+                    "ogc:item", rel="self", type=GEOJSON, collection_id="regions", feature_id=feature_id
+                ),
+                self.link("ogc:collection", rel="collection", type=JSON, collection_id="regions"),
+            ]
+            return Response(feature)
+        if not feature_id.isdigit() or len(feature_id) > 18:  # beyond bigint: no such site
             raise exceptions.NotFound(_("There is no site with id %(id)s.") % {"id": feature_id})
         site = get_object_or_404(sites_with_taxonomy_slugs().annotate(**EXPORT_VALUES), pk=int(feature_id))
         feature = dict(SiteGeoJSONSerializer(site, context={"request": request}).data)
@@ -316,3 +411,19 @@ class ItemView(OGCView):
             ),
         ]
         return Response(feature)
+
+
+class OGCSchemaView(CachedSchemaView):
+    """The OGC API's OpenAPI document, named with the media type OGC API - Features requires.
+
+    GDAL asks for `application/vnd.oai.openapi+json;version=3.0` and refuses the document
+    without the version ("Unexpected Content-Type"), which broke `ogrinfo -where`.
+    """
+
+    quota_bucket = "ogc"
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if (getattr(request, "accepted_media_type", "") or "").startswith("application/vnd.oai.openapi+json"):
+            response.content_type = OPENAPI
+        return response

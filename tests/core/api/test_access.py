@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework_api_key.models import APIKey
 
-from core.api.access import AnonymousRateThrottle
+from core.api.quotas import QuotaThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +21,12 @@ SITES = reverse("api-v1:site-list")
 
 @pytest.fixture
 def low_limits(settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anonymous": "3/minute", "partner": "5/minute"},
+    settings.API_QUOTAS = {
+        "anonymous": {"minute": 3, "day": 1000},
+        "ogc": {"minute": 4, "day": 1000},
+        "downloads": {"minute": 2, "day": 1000},
+        "standard": {"minute": 5, "day": 1000},
+        "bulk": {"minute": 8, "day": 1000},
     }
 
 
@@ -114,11 +117,19 @@ def test_a_key_lifts_the_anonymous_limit_and_has_its_own(api_client, partner_key
     assert api_client.get(SITES, HTTP_X_API_KEY=other_key).status_code == 200
 
 
-def test_downloads_and_ogc_are_limited_too(api_client, low_limits):
-    urls = [reverse("api-v1:download-sites-csv"), reverse("ogc:landing-page"), reverse("api-v1:root")]
-    for url in urls:
-        assert api_client.get(url).status_code == 200
-    assert api_client.get(reverse("ogc:collections")).status_code == 429
+def test_downloads_and_ogc_have_buckets_of_their_own(api_client, low_limits):
+    for _ in range(3):
+        assert api_client.get(reverse("api-v1:root")).status_code == 200
+    assert api_client.get(reverse("api-v1:root")).status_code == 429
+    # A GIS session is not stopped by a script's use of the API, nor a download by either.
+    for _ in range(4):
+        assert api_client.get(reverse("ogc:collections")).status_code == 200
+    assert api_client.get(reverse("ogc:landing-page")).status_code == 429
+    for _ in range(2):
+        assert api_client.get(reverse("api-v1:download-sites-csv")).status_code == 200
+    response = api_client.get(reverse("api-v1:download-organisations-csv"))
+    assert response.status_code == 429
+    assert response["RateLimit-Limit"] == "2"
 
 
 def test_staff_create_keys_in_the_admin(admin_client):
@@ -154,16 +165,13 @@ def slow_cache(monkeypatch):
 
 
 def test_the_anonymous_limit_holds_under_concurrent_requests(rf, settings, slow_cache):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anonymous": "60/minute", "partner": "1200/minute"},
-    }
+    settings.API_QUOTAS = {**settings.API_QUOTAS, "anonymous": {"minute": 60, "day": 5000}}
 
     def client(_number):
         allowed = 0
         for _ in range(10):
             request = Request(rf.get(SITES, REMOTE_ADDR="192.0.2.7"))
-            allowed += AnonymousRateThrottle().allow_request(request, view=None)
+            allowed += QuotaThrottle().allow_request(request, view=None)
         return allowed
 
     # The clock stands still, so the whole burst falls in one window of the limit.
@@ -180,10 +188,7 @@ def test_a_limit_keeps_its_window_in_the_file_cache(api_client, settings, tmp_pa
         # The file cache's default timeout (5 minutes) is much shorter than the limit's day.
         "ratelimit": {"BACKEND": "core.filecache.CountingFileBasedCache", "LOCATION": str(tmp_path)},
     }
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anonymous": "3/day", "partner": "5/day"},
-    }
+    settings.API_QUOTAS = {**settings.API_QUOTAS, "anonymous": {"minute": 100, "day": 3}}
     with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC), tick=False) as clock:
         for _ in range(3):
             assert api_client.get(SITES).status_code == 200
@@ -195,3 +200,19 @@ def test_a_limit_keeps_its_window_in_the_file_cache(api_client, settings, tmp_pa
         assert api_client.get(SITES).status_code == 429
         clock.shift(datetime.timedelta(seconds=3))
         assert api_client.get(SITES).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/no-such-thing/", "/api/ogc/collections/sites/nothing", "/api/nope"]
+)
+def test_an_unknown_api_path_is_a_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+
+
+def test_an_api_path_missing_only_its_slash_is_redirected(client):
+    response = client.get("/api/v1/sites?region=wales")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/sites/?region=wales"

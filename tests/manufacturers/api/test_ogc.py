@@ -37,7 +37,8 @@ def test_conformance(api_client):
 
 def test_collections_describe_the_sites_layer(api_client, landscape):
     body = api_client.get(reverse("ogc:collections")).json()
-    (collection,) = body["collections"]
+    collection, regions = body["collections"]
+    assert regions["id"] == "regions"
     assert collection["id"] == "sites"
     assert collection["itemType"] == "feature"
     assert collection["extent"]["spatial"]["bbox"] == [[-4.25, 51.48, -0.2019, 55.88]]
@@ -48,7 +49,7 @@ def test_collections_describe_the_sites_layer(api_client, landscape):
 def test_an_unknown_collection_is_a_404(api_client):
     response = api_client.get(reverse("ogc:collection", kwargs={"collection_id": "pubs"}))
     assert response.status_code == 404
-    assert response.json() == {"detail": "There is no collection pubs: the only one is sites."}
+    assert response.json() == {"detail": "There is no collection pubs: there are sites and regions."}
 
 
 def test_items_page_with_limit_offset_and_links(api_client):
@@ -145,3 +146,50 @@ def test_items_queries_do_not_grow_with_rows(api_client, django_assert_num_queri
 def test_items_answer_304_when_unchanged(api_client, landscape):
     etag = api_client.get(ITEMS)["ETag"]
     assert api_client.get(ITEMS, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_queryables_are_json_schema_with_their_own_media_type(api_client):
+    response = api_client.get("/api/ogc/collections/sites/queryables")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/schema+json"
+    body = response.json()
+    assert body["type"] == "object"
+    assert set(body["properties"]) == {"status", "region", "organisation_kind"}
+    assert "scotland" in body["properties"]["region"]["enum"]
+    assert (
+        api_client.get("/api/ogc/collections/regions/queryables")["Content-Type"] == "application/schema+json"
+    )
+    missing = api_client.get("/api/ogc/collections/pubs/queryables")
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/json"
+
+
+def test_the_regions_are_a_collection_of_polygons(api_client):
+    body = api_client.get("/api/ogc/collections/regions/items", {"limit": 5}).json()
+    assert body["numberMatched"] == 12
+    assert body["numberReturned"] == 5
+    assert body["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert any(link["rel"] == "next" for link in body["links"])
+    boxed = api_client.get("/api/ogc/collections/regions/items", {"bbox": "-3.5,55.5,-3,56"}).json()
+    assert [feature["id"] for feature in boxed["features"]] == ["scotland"]
+    one = api_client.get("/api/ogc/collections/regions/items/wales").json()
+    assert one["properties"]["name"] == "Wales"
+    assert api_client.get("/api/ogc/collections/regions/items", {"q": "x"}).status_code == 400
+
+
+def test_the_openapi_document_has_the_media_type_gdal_asks_for(api_client):
+    response = api_client.get("/api/ogc/api", {"format": "json"})
+    assert response["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
+
+
+def test_f_is_declared_only_with_the_formats_each_resource_serves(api_client):
+    schema = api_client.get("/api/ogc/api", {"format": "json"}).json()
+    for path, operations in schema["paths"].items():
+        for parameter in operations["get"].get("parameters", []):
+            if parameter["name"] == "f":
+                for value in parameter["schema"]["enum"]:
+                    url = path.replace("{collectionId}", "sites").replace("{collection_id}", "sites")
+                    if "{" in url:
+                        continue
+                    response = api_client.get(url, {"f": value})
+                    assert response.status_code == 200, (url, value, response.content[:200])

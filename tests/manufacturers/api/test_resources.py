@@ -129,7 +129,10 @@ def test_drafts_and_scheduled_case_studies_never_leak(api_client):
     assert body["count"] == 1
     for case_study in hidden:
         response = api_client.get(reverse("api-v1:case-study-detail", kwargs={"slug": case_study.slug}))
-        assert response.status_code == 404
+        # A withdrawn case study says so, with its public reason, and nothing of its content.
+        withdrawn = case_study.status == CaseStudy.Status.WITHDRAWN
+        assert response.status_code == (410 if withdrawn else 404)
+        assert case_study.title not in response.content.decode()
     # Nor through a site that a draft is about.
     site = SiteFactory()
     CaseStudyFactory(slug="draft-about-a-site", sites=[site])
