@@ -78,12 +78,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "django_tasks",
-    "django_tasks_db",
     # The portal, lowest layer first (docs/architecture.md).
     "core",
     "manufacturers",
-    "following",
     "workstreams",
     "casestudies",
     "pages",
@@ -465,6 +462,7 @@ OTP_TOTP_ISSUER = PORTAL_NAME
 # kept this many days, as the form's privacy note says, then erased by `purge_corrections`.
 CORRECTION_EMAIL_RETENTION_DAYS = int(os.environ.get("CORRECTION_EMAIL_RETENTION_DAYS", "90"))
 # At most this many correction submissions per client address per hour.
+CORRECTION_RATE_LIMIT = int(os.environ.get("CORRECTION_RATE_LIMIT", "5"))
 # The API's quotas, per bucket: requests per minute and per day (core.api.quotas; the reasons
 # for each figure are in docs/api.md). Keys have the tier staff give them; clients without a key
 # count per IP address in the bucket of the endpoint they ask.
@@ -499,27 +497,4 @@ API_QUOTAS = {
 # How long the changes feed keeps its entries, tombstones included (`manage.py prune_changes`).
 # A mirror that has not synced for longer must walk the lists afresh.
 CHANGES_RETENTION_DAYS = int(os.environ.get("CHANGES_RETENTION_DAYS", "90"))
-
-CORRECTION_RATE_LIMIT = int(os.environ.get("CORRECTION_RATE_LIMIT", "5"))
-
-# Background work: django-tasks with its database backend (the worker is `manage.py db_worker`).
-TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
-DEFAULT_FROM_EMAIL = SERVER_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"MMIP alerts <{CONTACT_EMAIL}>")
-ADMINS = [("MMIP team", CONTACT_EMAIL)]
-# Development keeps each sent message as a file in var/mail/; production sends by SMTP.
-_MAIL_BACKEND = "filebased" if (DEBUG or TESTING) and not os.environ.get("EMAIL_HOST") else "smtp"
-EMAIL_BACKEND = f"django.core.mail.backends.{_MAIL_BACKEND}.EmailBackend"
-EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = _bool(os.environ.get("EMAIL_USE_TLS", "true"))
-# Following a search (the `following` app): alerts by email, signed webhooks. Links in mail use PORTAL_URL.
-PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
-ALERT_CONFIRM_MAX_AGE_DAYS = 7
-ALERT_RATE_LIMIT = os.environ.get("ALERT_RATE_LIMIT", "5/h")  # sign-ups per address and per client
-WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))  # tries of one delivery
-WEBHOOK_DISABLE_AFTER = int(os.environ.get("WEBHOOK_DISABLE_AFTER", "20"))  # failed tries in a row
-WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))  # seconds
-WEBHOOK_RETRY_BASE = float(os.environ.get("WEBHOOK_RETRY_BASE", "30"))  # seconds before the first retry
+from .settings_background import *  # noqa: E402, F403  (tasks, email, following: this module is full)
