@@ -10,8 +10,9 @@ import io
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from import_export import fields, resources
-from import_export.formats import base_formats
 from import_export.results import Result, RowResult
+
+from core.export_formats import SafeCSV, SafeXLSX
 
 from .importing import (
     EXPORT_COLUMNS,
@@ -25,8 +26,12 @@ from .importing.readers import csv_records
 from .models import Site
 
 
-class SpreadsheetCSV(base_formats.CSV):
-    """CSV that keeps blank lines as empty rows, so row numbers match what a spreadsheet shows."""
+class SpreadsheetCSV(SafeCSV):
+    """CSV that keeps blank lines as empty rows, so row numbers match what a spreadsheet shows.
+
+    Exports go through core.export_formats like every file the portal writes: a cell that would
+    start a formula gets a leading quote, which the importer takes off again (readers._cell).
+    """
 
     def create_dataset(self, in_stream, **kwargs):
         if isinstance(in_stream, bytes):
@@ -43,7 +48,7 @@ class SpreadsheetCSV(base_formats.CSV):
         return dataset
 
 
-SPREADSHEET_FORMATS = [SpreadsheetCSV, base_formats.XLSX]
+SPREADSHEET_FORMATS = [SpreadsheetCSV, SafeXLSX]
 
 ACTION_IMPORT_TYPES = {
     "created": RowResult.IMPORT_TYPE_NEW,

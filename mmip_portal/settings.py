@@ -438,9 +438,10 @@ LEAFLET_CONFIG = {
 
 # --- Spreadsheets --------------------------------------------------------------------------------
 
-# Admin spreadsheet exports (django-import-export): a backstop that strips a leading "=". Export
-# admins use core.export_formats (SafeCSV, SafeXLSX), which neutralise = + - @ as well.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Admin spreadsheet exports (django-import-export) use core.export_formats (SafeCSV, SafeXLSX),
+# which quote a cell starting = + - @ instead of changing it. The library's own escaping stays off:
+# it strips every leading "=", so an export would no longer match what is stored.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # --- Logging -------------------------------------------------------------------------------------
 
