@@ -15,6 +15,8 @@ from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.locking import VersionedAdminForm
+
 from . import quality
 from .admin_corrections import CorrectionAdmin  # noqa: F401 (registers the moderation queue)
 from .models import Capability, Licence, LicenceType, Organisation, Region, Site, Technology
@@ -82,8 +84,15 @@ class SiteInline(admin.TabularInline):
         return self.fields
 
 
+class OrganisationAdminForm(VersionedAdminForm):
+    class Meta:
+        model = Organisation
+        fields = ["name", "slug", "kind", "website", "description", "companies_house_number"]
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(ExportMixin, SimpleHistoryAdmin):
+    form = OrganisationAdminForm
     # Export only: the spreadsheet holds sites, so an organisation's rows are its sites'.
     resource_classes = [OrganisationSheetResource]
     formats = SPREADSHEET_FORMATS
@@ -102,7 +111,9 @@ class OrganisationAdmin(ExportMixin, SimpleHistoryAdmin):
     inlines = [SiteInline]
 
     def save_model(self, request, obj, form, change):
-        organisation_save(organisation=obj, by=request.user)
+        organisation_save(
+            organisation=obj, by=request.user, expected_version=form.cleaned_data.get("expected_version")
+        )
 
 
 class LicenceInline(admin.TabularInline):
@@ -148,7 +159,7 @@ class InferredLicenceFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SiteAdminForm(forms.ModelForm):
+class SiteAdminForm(VersionedAdminForm):
     """The site form, with the location errors (outside the UK, outside its region) next to their fields."""
 
     class Meta:
@@ -235,7 +246,7 @@ class SiteAdmin(ImportExportMixin, SimpleHistoryAdmin):
     inlines = [LicenceInline]
     actions = ["mark_verified"]
     fieldsets = [
-        (None, {"fields": ["organisation", "name", "slug", "status"]}),
+        (None, {"fields": ["organisation", "name", "slug", "status", "expected_version"]}),
         (
             "Location",
             {
@@ -258,7 +269,7 @@ class SiteAdmin(ImportExportMixin, SimpleHistoryAdmin):
     ]
 
     def save_model(self, request, obj, form, change):
-        site_save(site=obj, by=request.user)
+        site_save(site=obj, by=request.user, expected_version=form.cleaned_data.get("expected_version"))
         for finding in quality.site_warnings(obj):
             messages.warning(request, finding.message)
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.locking import next_version
 from core.slugs import unique_slug
 
 from . import quality
@@ -43,8 +44,14 @@ def stamp_history(instance, *, by=None, reason: str = "") -> None:
 
 
 @transaction.atomic
-def organisation_save(*, organisation: Organisation, by=None, reason: str = "") -> Organisation:
-    """Validate and save an organisation (new or changed), giving it a slug if it has none."""
+def organisation_save(
+    *, organisation: Organisation, by=None, reason: str = "", expected_version: int | None = None
+) -> Organisation:
+    """Validate and save an organisation (new or changed), giving it a slug if it has none.
+
+    A save started from an older `expected_version` is refused and changes nothing (core.locking).
+    """
+    next_version(organisation, expected_version)
     if not organisation.slug:
         organisation.slug = unique_slug(Organisation, short_name(organisation.name), instance=organisation)
     organisation.full_clean()
@@ -54,12 +61,14 @@ def organisation_save(*, organisation: Organisation, by=None, reason: str = "") 
 
 
 @transaction.atomic
-def site_save(*, site: Site, by=None, reason: str = "") -> Site:
+def site_save(*, site: Site, by=None, reason: str = "", expected_version: int | None = None) -> Site:
     """Validate and save a site (new or changed), giving it a slug if it has none.
 
     Besides the model's own validation, the data-quality errors (coordinates outside the UK
-    or outside the site's region, a malformed postcode) block the save; see quality.py.
+    or outside the site's region, a malformed postcode) block the save; see quality.py. A save
+    started from an older `expected_version` is refused and changes nothing (core.locking).
     """
+    next_version(site, expected_version)
     if not site.slug and site.organisation_id:
         site.slug = unique_slug(Site, site_slug_text(site.organisation.name, site.name), instance=site)
     errors: dict[str, list[str]] = {}
@@ -86,7 +95,8 @@ def sites_mark_verified(*, sites: Iterable[Site], by, on: datetime.date | None =
             site.last_verified_on = on
             site.last_verified_by = by
             stamp_history(site, by=by, reason="Verified")
-            site.save(update_fields=["last_verified_on", "last_verified_by", "updated_at"])
+            site.version += 1
+            site.save(update_fields=["last_verified_on", "last_verified_by", "version", "updated_at"])
             count += 1
     return count
 
