@@ -20,7 +20,13 @@ from core.locking import VersionedAdminForm
 from . import quality
 from .admin_corrections import CorrectionAdmin  # noqa: F401 (registers the moderation queue)
 from .models import Capability, Licence, LicenceType, Organisation, Region, Site, Technology
-from .resources import SPREADSHEET_FORMATS, OrganisationSheetResource, SiteSheetResource
+from .resources import (
+    NOT_UTF8,
+    SPREADSHEET_FORMATS,
+    OrganisationSheetResource,
+    SiteSheetResource,
+    UnreadableFile,
+)
 from .services import organisation_save, site_save, sites_mark_verified
 
 
@@ -134,7 +140,7 @@ class NotVerifiedRecentlyFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        cutoff = timezone.localdate() - datetime.timedelta(days=365)
+        cutoff = timezone.localdate() - datetime.timedelta(days=quality.VERIFICATION_STALE_DAYS)
         stale = Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=cutoff)
         if self.value() == "stale":
             return queryset.filter(stale)
@@ -267,6 +273,18 @@ class SiteAdmin(ImportExportMixin, SimpleHistoryAdmin):
         ),
         ("Audit", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # The library names the exception ("'BadZipFile' encountered"); a person needs what to do.
+        if isinstance(e, UnreadableFile):
+            form.add_error("import_file", str(e))
+        elif isinstance(e, UnicodeDecodeError):  # the library decodes a CSV before we see it
+            form.add_error("import_file", NOT_UTF8)
+        else:
+            form.add_error(
+                "import_file",
+                _("This file could not be read. Choose csv or xlsx to match the file, and try again."),
+            )
 
     def save_model(self, request, obj, form, change):
         site_save(site=obj, by=request.user, expected_version=form.cleaned_data.get("expected_version"))

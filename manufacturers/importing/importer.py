@@ -9,6 +9,8 @@ a row clears it (organisation columns excepted: an empty ``organisation_type``, 
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,8 +23,17 @@ from .loading import SavedRecords, load_vocabulary
 from .matching import Matcher
 from .parsing import parse_row
 from .readers import rows_from_csv, rows_from_xlsx
-from .report import ImportReport, RowError, SitesImportError
+from .report import ImportReport, RowError, SitesImportError, bounded_warnings
 from .writing import Writer
+
+# Bounds on one import, so a huge or pathological file gets a clear answer rather than holding a
+# worker: checking is linear in rows (about 2,000 a second here), so both leave a wide margin.
+MAX_ROWS = 20_000
+TIME_LIMIT_SECONDS = 60
+TIME_LIMIT_MESSAGE = (
+    "Checking the file took more than a minute; it stopped at row %(row)s and nothing has been "
+    "written. Split the file into smaller ones and import them one after another."
+)
 
 
 class SiteImporter:
@@ -34,14 +45,21 @@ class SiteImporter:
         self.report = ImportReport()
 
     def run(self, rows: Iterable[dict], *, dry_run: bool = False) -> ImportReport:
-        rows = list(rows)
+        rows = list(itertools.islice(rows, MAX_ROWS + 1))
+        if len(rows) > MAX_ROWS:
+            message = (
+                f"The file has more than {MAX_ROWS:,} rows. Split it into files of at most {MAX_ROWS:,} rows."
+            )
+            raise SitesImportError([RowError(1, "", message)])
+        self.deadline = time.monotonic() + TIME_LIMIT_SECONDS
         self.vocabulary = load_vocabulary()
         regions_by_pk = {region.pk: region for region in self.vocabulary.shapes.regions}
         self.records = SavedRecords.load(rows, regions_by_pk=regions_by_pk)
         self.report.dry_run = dry_run
         matcher = Matcher(self.records, rows)
         planned = self._plan(rows, matcher)
-        self.report.warnings = planning.warnings(planned, list(self.records.sites.values()))
+        found = planning.warnings(planned, list(self.records.sites.values()), matcher.warnings)
+        self.report.warnings, self.report.warnings_left_off = bounded_warnings(found)
         if self.report.errors:
             self.report.errors.sort(key=lambda error: error.row)
             raise SitesImportError(self.report.errors, self.report)
@@ -72,6 +90,9 @@ class SiteImporter:
                     break
             if not any(raw.values()):
                 continue  # a blank line between blocks of rows
+            if time.monotonic() > self.deadline:
+                self.report.errors.append(RowError(number, "", TIME_LIMIT_MESSAGE % {"row": number}))
+                break
             row = self._plan_row(number, raw, columns, matcher)
             if row is not None:
                 planned.append(row)

@@ -378,3 +378,76 @@ def test_a_long_name_gets_a_slug_cut_at_a_word_boundary_as_a_saved_one_does():
     expected = "stevenage-bioscience-catalyst-cell-and-gene-therapy-manufacturing-innovation"
     assert site.organisation.slug == expected == slug_base(long_name)
     assert site.slug == expected
+
+
+def test_a_row_reports_every_bad_cell_even_when_its_region_is_unknown():
+    errors = refused(
+        csv_text(
+            [
+                sheet_row(
+                    region="Atlantis",
+                    latitude="48.8566",
+                    longitude="2.3522",
+                    postcode_district="ABC",
+                    website="not a web site",
+                )
+            ]
+        )
+    )
+    assert {column for _row, column, _message in errors} == {
+        "region",
+        "latitude",
+        "postcode_district",
+        "website",
+    }
+    assert (2, "latitude", "The coordinates 48.8566, 2.3522 are outside the UK.") in errors
+
+
+def test_a_new_name_at_the_organisations_only_site_at_a_postcode_is_asked_about_not_silently_renamed():
+    saved = SiteFactory(
+        organisation=OrganisationFactory(name="Acme Biologics"), name="Plant 2", postcode="SG1"
+    )
+
+    preview = import_csv(csv_text([sheet_row(site_name="South", postcode_district="SG1")]), dry_run=True)
+
+    assert [row.action for row in preview.rows] == ["updated"]
+    assert [(w.row, w.column, w.message) for w in preview.warnings] == [
+        (
+            2,
+            "site_name",
+            "'South' will rename 'Plant 2', this organisation's only site at SG1. "
+            "If it is another site, give it a new slug in the slug column.",
+        )
+    ]
+    # Answering the question: a new slug makes the row a new site, and the saved one stays.
+    columns = [*sheet_row().keys(), "slug"]
+    report = import_csv(
+        csv_text([sheet_row(site_name="South", postcode_district="SG1", slug="acme-south")], columns)
+    )
+    assert report.created == ["Acme Biologics, South"]
+    assert Site.objects.get(pk=saved.pk).name == "Plant 2"
+
+
+def test_the_preview_of_thousands_of_rows_at_one_postcode_lists_a_few_warnings_and_counts_the_rest():
+    rows = [sheet_row(site_name=f"Unit {n}", postcode_district="SG1 2NY") for n in range(1500)]
+
+    report = import_csv(csv_text(rows), dry_run=True)
+
+    assert len(report.created) == 1500
+    assert len(report.warnings) == 20
+    assert all(w.kind == "duplicate" for w in report.warnings)
+    # Each row is compared with at most five earlier ones: linear, not every pair (1.1 million).
+    assert report.warnings_left_off == {"duplicate": 5 * 1500 - 15 - 20}
+
+
+def test_a_file_too_long_or_too_slow_to_check_is_refused_with_a_clear_message(monkeypatch):
+    from manufacturers.importing import importer
+
+    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+    assert refused(csv_text([sheet_row(site_name=f"S{n}") for n in range(4)])) == [
+        (1, "", "The file has more than 3 rows. Split it into files of at most 3 rows.")
+    ]
+    monkeypatch.setattr(importer, "TIME_LIMIT_SECONDS", -1)
+    [(row, column, message)] = refused(csv_text([sheet_row()]))
+    assert row == 2 and message.startswith("Checking the file took more than a minute")
+    assert "nothing has been written" in message

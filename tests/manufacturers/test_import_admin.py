@@ -266,3 +266,14 @@ def test_an_export_quotes_formula_cells_keeps_stored_values_and_reimports_unchan
     assert {site.name for site in Site.objects.all()} | {organisation.name} >= HOSTILE
     organisation.refresh_from_db()
     assert organisation.name == '=HYPERLINK("http://evil","x")'
+
+
+def test_a_file_that_cannot_be_read_is_explained_not_named_by_its_exception(admin_client):
+    response = upload(admin_client, "sites.xlsx", b"this is not a workbook", XLSX_FORMAT)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "BadZipFile" not in page and "encountered" not in page
+    assert "This file could not be read as an Excel workbook (.xlsx)" in page
+
+    response = upload(admin_client, "sites.csv", "organisation,café".encode("latin-1"), CSV_FORMAT)
+    assert "This file is not CSV text in UTF-8" in response.content.decode()
