@@ -321,6 +321,7 @@ def check_all() -> list[Finding]:
                 admin_url=_admin_url(Site(pk=first.key)),
             )
         )
+    findings += organisation_duplicate_findings(Organisation.objects.order_by("created_at", "pk"))
     for organisation in Organisation.objects.filter(sites__isnull=True).order_by("name"):
         findings.append(
             Finding(
@@ -383,3 +384,79 @@ def verification_findings(sites, *, today: datetime.date | None = None) -> list[
                 )
             )
     return findings
+
+
+# --- Organisations that are probably one ---------------------------------------------------
+
+# Words that say what kind of company a name is, not which one: "Autolus Therapeutics Ltd" is Autolus.
+_DESCRIPTIVE_WORDS = {
+    "therapeutics", "pharma", "pharmaceuticals", "biologics", "bio", "biotech", "biosciences",
+    "biopharma", "labs", "laboratories", "manufacturing", "healthcare", "medicines", "sciences",
+}  # fmt: skip
+_LEGAL_WORDS = {"ltd", "limited", "plc", "llp", "inc", "uk", "the", "co", "company", "group", "holdings"}
+
+
+def organisation_name_keys(name: str) -> set[str]:
+    """The keys two names of one organisation are likely to share.
+
+    The name folded (case, punctuation, "&", legal words) with and without its bracketed part,
+    the acronym in brackets ("… Agency (MHRA)" gives "mhra"), and the name's first word when the
+    rest is one descriptive word ("Autolus Therapeutics" gives "autolus").
+    """
+    bracketed = re.findall(r"\(([^)]*)\)", name)
+    outside = re.sub(r"\([^)]*\)", " ", name)
+    keys = {_fold(outside), *(_fold(part) for part in bracketed)}
+    words = _fold(outside).split()
+    if len(words) == 2 and words[1] in _DESCRIPTIVE_WORDS:
+        keys.add(words[0])
+    return {key for key in keys if len(key) >= 2}
+
+
+def _fold(text: str) -> str:
+    words = re.sub(r"[^\w\s]", " ", text.lower().replace("&", " and ")).split()
+    return " ".join(word for word in words if word not in _LEGAL_WORDS)
+
+
+def website_domain(url: str) -> str:
+    host = re.sub(r"^[a-z]+://", "", (url or "").strip().lower()).split("/")[0].split(":")[0]
+    return host.removeprefix("www.")
+
+
+def likely_duplicate_organisations(organisations) -> list[tuple[object, object, str]]:
+    """Pairs of organisations that are probably one (the earlier first), with the reason.
+
+    Compared by their name keys (organisation_name_keys), Companies House number and website
+    domain. Linear: each organisation is looked up by its keys, never compared with every other.
+    """
+    seen: dict[tuple[str, str], object] = {}
+    pairs: dict[tuple[int, int], tuple[object, object, str]] = {}
+    for organisation in organisations:
+        keys = [("name", key) for key in sorted(organisation_name_keys(organisation.name))]
+        if organisation.companies_house_number:
+            keys.append(("number", organisation.companies_house_number))
+        if website_domain(organisation.website):
+            keys.append(("website", website_domain(organisation.website)))
+        for key in keys:
+            other = seen.setdefault(key, organisation)
+            if other is not organisation and (id(other), id(organisation)) not in pairs:
+                reason = {
+                    "name": _("similar names"),
+                    "number": _("same Companies House number"),
+                    "website": _("same website domain"),
+                }[key[0]]
+                pairs[(id(other), id(organisation))] = (other, organisation, reason)
+    return list(pairs.values())
+
+
+def organisation_duplicate_findings(organisations) -> list[Finding]:
+    return [
+        Finding(
+            WARNING,
+            "likely_duplicate_organisation",
+            second.name,
+            _("May be the same organisation as %(other)s (%(reason)s); merge them in the admin if so.")
+            % {"other": first.name, "reason": reason},
+            admin_url=_admin_url(second),
+        )
+        for first, second, reason in likely_duplicate_organisations(organisations)
+    ]

@@ -27,6 +27,9 @@ from .models import Site
 
 # The largest file the admin reads (the importer also stops at MAX_ROWS rows).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# An upload is checked within a request: stop well inside gunicorn's 30-second timeout, with a
+# message, rather than hold a worker (gthread workers are not killed by that timeout).
+UPLOAD_TIME_LIMIT_SECONDS = 20
 
 
 NOT_UTF8 = (
@@ -154,6 +157,7 @@ class SiteSheetResource(resources.ModelResource):
                 dry_run=dry_run,
                 by=kwargs.get("user"),
                 source_name=kwargs.get("file_name") or "",
+                time_limit=UPLOAD_TIME_LIMIT_SECONDS,
             )
         except SitesImportError as refused:
             if raise_errors:

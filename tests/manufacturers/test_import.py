@@ -329,10 +329,11 @@ def test_checking_a_file_costs_the_same_queries_however_many_rows(django_assert_
     small = csv_text([sheet_row(site_name=f"S{n}") for n in range(5)])
     large = csv_text([sheet_row(site_name=f"L{n}", latitude=f"{51.8 + n * 0.001:.4f}") for n in range(200)])
     # Capabilities, technologies, licence types, regions, organisations, sites, the two
-    # many-to-many tables and licences: read once, then every row is checked in memory.
-    with django_assert_num_queries(9):
+    # many-to-many tables and licences: read once, then every row is checked in memory; and
+    # with a new organisation, every saved one's names once, for the likely-duplicate warning.
+    with django_assert_num_queries(10):
         import_csv(small, dry_run=True)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         import_csv(large, dry_run=True)
 
 
@@ -447,7 +448,24 @@ def test_a_file_too_long_or_too_slow_to_check_is_refused_with_a_clear_message(mo
     assert refused(csv_text([sheet_row(site_name=f"S{n}") for n in range(4)])) == [
         (1, "", "The file has more than 3 rows. Split it into files of at most 3 rows.")
     ]
-    monkeypatch.setattr(importer, "TIME_LIMIT_SECONDS", -1)
-    [(row, column, message)] = refused(csv_text([sheet_row()]))
-    assert row == 2 and message.startswith("Checking the file took more than a minute")
-    assert "nothing has been written" in message
+    with pytest.raises(SitesImportError) as excinfo:
+        import_csv(csv_text([sheet_row()]), time_limit=-1)
+    [error] = excinfo.value.errors
+    assert error.row == 2 and error.message.startswith("Checking the file took more than -1 seconds")
+    assert "nothing has been written" in error.message
+
+
+def test_the_preview_asks_about_a_new_organisation_that_is_probably_a_saved_one():
+    SiteFactory(organisation=OrganisationFactory(name="Autolus Therapeutics"), name="Stevenage")
+
+    report = import_csv(csv_text([sheet_row(organisation="Autolus", site_name="Enfield")]), dry_run=True)
+
+    assert [(w.row, w.column, w.kind, w.message) for w in report.warnings] == [
+        (
+            2,
+            "organisation",
+            "duplicate_organisation",
+            "'Autolus' would be a new organisation, but may be 'Autolus Therapeutics' (similar names). "
+            "If it is, use that name.",
+        )
+    ]

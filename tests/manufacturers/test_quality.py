@@ -194,3 +194,33 @@ def test_check_data_reports_sites_never_verified_or_not_for_a_year_and_a_point_j
     out = StringIO()
     call_command("check_data", stdout=out)
     assert "Warning [never_verified]" in out.getvalue() and "Warning [region_edge]" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_check_data_warns_about_organisations_that_are_probably_one():
+    for name, website in [
+        ("CPI (Centre for Process Innovation)", "https://www.uk-cpi.com"),
+        ("CPI", ""),
+        ("Autolus Therapeutics", ""),
+        ("Autolus", ""),
+        ("Medicines and Healthcare products Regulatory Agency (MHRA)", ""),
+        ("MHRA", ""),
+        ("Centre for Process Innovation Ltd", ""),
+        ("Process Partners", "http://uk-cpi.com/about"),
+        ("Oxford Biomedica", ""),
+        ("Oxford Nanopore", ""),
+    ]:
+        OrganisationFactory(name=name, website=website)
+
+    findings = [f for f in quality.check_all() if f.check == "likely_duplicate_organisation"]
+
+    assert {(f.subject, f.message.split(" (")[0]) for f in findings} == {
+        ("CPI", "May be the same organisation as CPI"),
+        ("Autolus", "May be the same organisation as Autolus Therapeutics"),
+        ("MHRA", "May be the same organisation as Medicines and Healthcare products Regulatory Agency"),
+        ("Centre for Process Innovation Ltd", "May be the same organisation as CPI"),
+        ("Process Partners", "May be the same organisation as CPI"),
+    }
+    reasons = {f.subject: f.message for f in findings}
+    assert "(same website domain)" in reasons["Process Partners"]
+    assert "(similar names)" in reasons["Autolus"]
