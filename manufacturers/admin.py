@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,7 +27,7 @@ from .resources import (
     SiteSheetResource,
     UnreadableFile,
 )
-from .services import organisation_save, site_save, sites_mark_verified
+from .services import organisation_save, organisations_merge, site_save, sites_mark_verified
 
 
 @admin.register(Region)
@@ -115,6 +115,33 @@ class OrganisationAdmin(ExportMixin, SimpleHistoryAdmin):
     readonly_fields = ["created_at", "updated_at"]
     ordering = ["name"]
     inlines = [SiteInline]
+
+    actions = ["merge_organisations"]
+
+    @admin.action(description=_("Merge two organisations into one"), permissions=["change", "delete"])
+    def merge_organisations(self, request, queryset):
+        organisations = list(
+            queryset.annotate(site_count=Count("sites")).order_by("-site_count", "created_at")
+        )
+        if len(organisations) != 2:
+            messages.error(request, _("Choose exactly two organisations to merge."))
+            return None
+        if "apply" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "organisations": organisations,
+            }
+            return TemplateResponse(request, "admin/manufacturers/organisation/merge.html", context)
+        keep = next(
+            (obj for obj in organisations if str(obj.pk) == request.POST.get("keep")), organisations[0]
+        )
+        merge = next(obj for obj in organisations if obj is not keep)
+        organisations_merge(keep=keep, merge=merge, by=request.user)
+        messages.success(
+            request, _("%(merge)s was merged into %(keep)s.") % {"merge": merge.name, "keep": keep.name}
+        )
+        return None
 
     def save_model(self, request, obj, form, change):
         organisation_save(

@@ -93,3 +93,20 @@ class Organisation(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("manufacturers:organisation-detail", kwargs={"slug": self.slug})
+
+
+class OrganisationSlugRedirect(models.Model):
+    """An address an organisation's page used to have (before a merge), sent on permanently."""
+
+    old_slug = models.SlugField(_("old slug"), max_length=200, unique=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="slug_redirects", verbose_name=_("organisation")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organisation slug redirect")
+        verbose_name_plural = _("organisation slug redirects")
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.organisation.slug}"
