@@ -393,6 +393,8 @@ _DESCRIPTIVE_WORDS = {
     "therapeutics", "pharma", "pharmaceuticals", "biologics", "bio", "biotech", "biosciences",
     "biopharma", "labs", "laboratories", "manufacturing", "healthcare", "medicines", "sciences",
 }  # fmt: skip
+# Bracketed words many organisations share: "Poole Hospital (NHS)" is not "Ipswich Hospital (NHS)".
+_GENERIC_BRACKETS = {"nhs", "nhs ft", "nhs trust", "nhs foundation trust", "uk", "scotland", "wales"}
 _LEGAL_WORDS = {"ltd", "limited", "plc", "llp", "inc", "uk", "the", "co", "company", "group", "holdings"}
 
 
@@ -405,7 +407,7 @@ def organisation_name_keys(name: str) -> set[str]:
     """
     bracketed = re.findall(r"\(([^)]*)\)", name)
     outside = re.sub(r"\([^)]*\)", " ", name)
-    keys = {_fold(outside), *(_fold(part) for part in bracketed)}
+    keys = {_fold(outside), *(_fold(part) for part in bracketed if _fold(part) not in _GENERIC_BRACKETS)}
     words = _fold(outside).split()
     if len(words) == 2 and words[1] in _DESCRIPTIVE_WORDS:
         keys.add(words[0])
