@@ -159,6 +159,8 @@ def organisation_detail(request, slug):
         "capabilities": Capability.objects.filter(sites__organisation=organisation).distinct(),
         "technologies": Technology.objects.filter(sites__organisation=organisation).distinct(),
         "case_studies": organisation.case_studies.published().newest_first(),
+        # Through the reverse relation, so this layer needs no import of the initiatives' app.
+        "partnerships": organisation.initiatives.order_by("title"),
         "map_data": {
             "points": [_map_point(site, name=site.name) for site in sites],
             "regions": list(boundaries.values()),

@@ -151,3 +151,14 @@ def test_public_pages_show_the_configured_contact_address_never_a_placeholder(cl
     page = client.get(path).content.decode()
     assert "landscape@mmip-portal.org.uk" in page
     assert "example.org" not in page
+
+
+@pytest.mark.django_db
+def test_the_sitemap_offers_manufacturers_not_partners_without_sites(client):
+    from tests.manufacturers.factories import OrganisationFactory
+
+    site = SiteFactory()
+    partner = OrganisationFactory(name="Knowledge Transfer Network")
+    xml = client.get("/sitemap.xml").content.decode()
+    assert site.organisation.get_absolute_url() in xml
+    assert partner.get_absolute_url() not in xml
