@@ -252,7 +252,7 @@ def test_export_then_import_changes_nothing(file_format):
     else:
         rows = rows_from_xlsx(dataset.export("xlsx"))
     report = sites_import_rows(rows)
-    assert (len(report.created), len(report.updated), len(report.unchanged)) == (0, 0, 88)
+    assert (len(report.created), len(report.updated), len(report.unchanged)) == (0, 0, 161)
     assert Site.history.count() == history
 
 
