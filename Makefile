@@ -83,6 +83,7 @@ serve: migrate
 	fi; \
 	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}"; \
 	SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-false}"; \
+	CONTACT_EMAIL="$${CONTACT_EMAIL:-portal@localhost}"; \
 	set +a; \
 	$(PY) manage.py collectstatic --no-input --verbosity 0; \
 	echo "  Serving in production mode on http://$(HOST):$(PORT)/ (gunicorn; Ctrl-C stops it)"; \

@@ -6,7 +6,8 @@ gunicorn serves the portal on loopback while bench/load.py's driver sends the mi
 fixed rate (open loop, so requests keep arriving through the outage). After `restart_at` seconds
 the database server the bench uses is restarted:
 
-- the embedded server (no DATABASE_URL): `pg_ctl restart -m fast`, as the server's own user;
+- the embedded server (no DATABASE_URL): `pg_ctl stop -m fast`, `down_seconds` (10 s) with no
+  database at all, then `pg_ctl start`, as the server's own user;
 - a DATABASE_URL server: the shell command in FAULT_RESTART_COMMAND (for example
   `sudo systemctl restart postgresql`); without one, the bench database's connections are
   terminated (`pg_terminate_backend`), which a server restart also does to every client.
@@ -32,15 +33,18 @@ from bench.prepare import prepare
 from bench.report import fault_lines
 from bench.server import Server
 
-DEFAULT_SECONDS = 20.0
+DEFAULT_SECONDS = 30.0
+# Long enough that every worker meets the outage, its connection timeouts and its retries; a
+# restart of a fraction of a second proves little.
+DEFAULT_DOWN_SECONDS = 10.0
 DEFAULT_RESTART_AT = 5.0
 DEFAULT_RATE = 4.0
 # After the server is back, a request sent later than this must succeed.
 DEFAULT_GRACE = 3.0
 
 
-def restart_database(database_url: str) -> str:
-    """Restart the server the bench database lives on; returns what was done."""
+def restart_database(database_url: str, *, down_seconds: float = DEFAULT_DOWN_SECONDS) -> str:
+    """Stop the server the bench database lives on for `down_seconds`, then start it; returns what was done."""
     command = os.environ.get("FAULT_RESTART_COMMAND")
     if command:
         subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)  # noqa: S602
@@ -50,23 +54,21 @@ def restart_database(database_url: str) -> str:
     if os.environ.get("DATABASE_URL_IS_EXTERNAL"):
         return terminate_backends(database_url)
     server = devdb._server()
-    pg_ctl = server.bin_path / "pg_ctl"
-    arguments = [
-        str(pg_ctl),
-        "-w",
-        "-D",
-        str(devdb.PGDATA),
-        "-l",
-        str(devdb.PGDATA / "log"),
-        "restart",
-        "-m",
-        "fast",
-    ]
-    if server.system_user:
-        # As root the embedded server runs as its own unprivileged user; so must pg_ctl.
-        arguments = ["su", server.system_user, "-s", "/bin/sh", "-c", shlex.join(arguments)]
-    subprocess.run(arguments, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
-    return "pg_ctl restart -m fast (the embedded server)"
+    pg_ctl = [str(server.bin_path / "pg_ctl"), "-w", "-D", str(devdb.PGDATA), "-l", str(devdb.PGDATA / "log")]
+
+    def run(*action: str) -> None:
+        arguments = [*pg_ctl, *action]
+        if server.system_user:
+            # As root the embedded server runs as its own unprivileged user; so must pg_ctl.
+            arguments = ["su", server.system_user, "-s", "/bin/sh", "-c", shlex.join(arguments)]
+        subprocess.run(arguments, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+
+    run("stop", "-m", "fast")
+    try:
+        time.sleep(down_seconds)
+    finally:
+        run("start")
+    return f"pg_ctl stop -m fast, {down_seconds:g} s down, pg_ctl start (the embedded server)"
 
 
 def terminate_backends(database_url: str) -> str:

@@ -23,6 +23,7 @@ def server_environment(database_url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "SECRET_KEY": "bench-only-not-a-secret-" + "x" * 32,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CONTACT_EMAIL": "portal@localhost",
         "DATABASE_URL": database_url,
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",

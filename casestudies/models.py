@@ -50,11 +50,19 @@ class CaseStudyQuerySet(models.QuerySet):
         return self.exclude(status__in=[CaseStudyStatus.WITHDRAWN, CaseStudyStatus.ARCHIVED])
 
     def freshness_sources(self) -> list:
-        """(queryset, field) pairs whose newest value is when these case studies last changed.
+        """(queryset, field) pairs whose newest value is when the public view of case studies changed.
 
-        A scheduled case study goes live with no write: its go-live time counts as a change.
+        Only what the public sees counts: a publication (its time, or its go-live time, since a
+        scheduled case study goes live with no write) and the steps that take one down. Editing a
+        draft, or the pending changes of a live one, writes the row but changes nothing public, so
+        `updated_at` is not read.
         """
-        return [(self.all(), "updated_at"), (self.filter(go_live_at__lte=timezone.now()), "go_live_at")]
+        published = self.published()
+        return [
+            (published, "last_published_at"),
+            (published.filter(go_live_at__isnull=False), "go_live_at"),
+            (CaseStudyEvent.objects.filter(case_study__in=self, action__in=PUBLIC_ACTIONS), "at"),
+        ]
 
     def in_review(self):
         """Waiting for a publisher: a first version in review, or changes to a live one submitted."""
@@ -330,6 +338,16 @@ class CaseStudyEventAction(models.TextChoices):
     RESTORED = "restored", _("Revision restored")
     PREVIEW_LINK_CREATED = "preview_link_created", _("Preview link created")
     PREVIEW_LINK_REVOKED = "preview_link_revoked", _("Preview link revoked")
+
+
+# The steps that change what the public sees (the others only touch drafts, reviews and links).
+PUBLIC_ACTIONS = [
+    CaseStudyEventAction.PUBLISHED,
+    CaseStudyEventAction.UNPUBLISHED,
+    CaseStudyEventAction.WITHDRAWN,
+    CaseStudyEventAction.ARCHIVED,
+    CaseStudyEventAction.RESTORED,
+]
 
 
 class CaseStudyEvent(models.Model):

@@ -2,7 +2,7 @@
 
 Admin classes that export use these instead of the library's own (`formats = [SafeCSV, SafeXLSX]`
 on an ExportMixin admin, or EXPORT_FORMATS). The library's IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT
-only strips a leading "=", and openpyxl writes any string starting with "=" as a formula.
+stays off: it strips a leading "=" (changing the value) and turns every cell into text.
 """
 
 import tablib

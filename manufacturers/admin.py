@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,11 +15,19 @@ from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.locking import VersionedAdminForm
+
 from . import quality
 from .admin_corrections import CorrectionAdmin  # noqa: F401 (registers the moderation queue)
 from .models import Capability, Licence, LicenceType, Organisation, Region, Site, Technology
-from .resources import SPREADSHEET_FORMATS, OrganisationSheetResource, SiteSheetResource
-from .services import organisation_save, site_save, sites_mark_verified
+from .resources import (
+    NOT_UTF8,
+    SPREADSHEET_FORMATS,
+    OrganisationSheetResource,
+    SiteSheetResource,
+    UnreadableFile,
+)
+from .services import organisation_save, organisations_merge, site_save, sites_mark_verified
 
 
 @admin.register(Region)
@@ -82,8 +90,15 @@ class SiteInline(admin.TabularInline):
         return self.fields
 
 
+class OrganisationAdminForm(VersionedAdminForm):
+    class Meta:
+        model = Organisation
+        fields = ["name", "slug", "kind", "website", "description", "companies_house_number"]
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(ExportMixin, SimpleHistoryAdmin):
+    form = OrganisationAdminForm
     # Export only: the spreadsheet holds sites, so an organisation's rows are its sites'.
     resource_classes = [OrganisationSheetResource]
     formats = SPREADSHEET_FORMATS
@@ -101,8 +116,37 @@ class OrganisationAdmin(ExportMixin, SimpleHistoryAdmin):
     ordering = ["name"]
     inlines = [SiteInline]
 
+    actions = ["merge_organisations"]
+
+    @admin.action(description=_("Merge two organisations into one"), permissions=["change", "delete"])
+    def merge_organisations(self, request, queryset):
+        organisations = list(
+            queryset.annotate(site_count=Count("sites")).order_by("-site_count", "created_at")
+        )
+        if len(organisations) != 2:
+            messages.error(request, _("Choose exactly two organisations to merge."))
+            return None
+        if "apply" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "organisations": organisations,
+            }
+            return TemplateResponse(request, "admin/manufacturers/organisation/merge.html", context)
+        keep = next(
+            (obj for obj in organisations if str(obj.pk) == request.POST.get("keep")), organisations[0]
+        )
+        merge = next(obj for obj in organisations if obj is not keep)
+        organisations_merge(keep=keep, merge=merge, by=request.user)
+        messages.success(
+            request, _("%(merge)s was merged into %(keep)s.") % {"merge": merge.name, "keep": keep.name}
+        )
+        return None
+
     def save_model(self, request, obj, form, change):
-        organisation_save(organisation=obj, by=request.user)
+        organisation_save(
+            organisation=obj, by=request.user, expected_version=form.cleaned_data.get("expected_version")
+        )
 
 
 class LicenceInline(admin.TabularInline):
@@ -123,7 +167,7 @@ class NotVerifiedRecentlyFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        cutoff = timezone.localdate() - datetime.timedelta(days=365)
+        cutoff = timezone.localdate() - datetime.timedelta(days=quality.VERIFICATION_STALE_DAYS)
         stale = Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=cutoff)
         if self.value() == "stale":
             return queryset.filter(stale)
@@ -148,7 +192,7 @@ class InferredLicenceFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SiteAdminForm(forms.ModelForm):
+class SiteAdminForm(VersionedAdminForm):
     """The site form, with the location errors (outside the UK, outside its region) next to their fields."""
 
     class Meta:
@@ -235,7 +279,7 @@ class SiteAdmin(ImportExportMixin, SimpleHistoryAdmin):
     inlines = [LicenceInline]
     actions = ["mark_verified"]
     fieldsets = [
-        (None, {"fields": ["organisation", "name", "slug", "status"]}),
+        (None, {"fields": ["organisation", "name", "slug", "status", "expected_version"]}),
         (
             "Location",
             {
@@ -257,8 +301,20 @@ class SiteAdmin(ImportExportMixin, SimpleHistoryAdmin):
         ("Audit", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def add_data_read_fail_error_to_form(self, form, e):
+        # The library names the exception ("'BadZipFile' encountered"); a person needs what to do.
+        if isinstance(e, UnreadableFile):
+            form.add_error("import_file", str(e))
+        elif isinstance(e, UnicodeDecodeError):  # the library decodes a CSV before we see it
+            form.add_error("import_file", NOT_UTF8)
+        else:
+            form.add_error(
+                "import_file",
+                _("This file could not be read. Choose csv or xlsx to match the file, and try again."),
+            )
+
     def save_model(self, request, obj, form, change):
-        site_save(site=obj, by=request.user)
+        site_save(site=obj, by=request.user, expected_version=form.cleaned_data.get("expected_version"))
         for finding in quality.site_warnings(obj):
             messages.warning(request, finding.message)
 

@@ -19,6 +19,8 @@ distances measured on the British National Grid (`core.geometry`): no PostGIS.
 
 from __future__ import annotations
 
+import datetime
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.geometry import KM_PER_DEGREE_LATITUDE, Boundary, haversine_km
@@ -33,6 +36,8 @@ from core.geometry import KM_PER_DEGREE_LATITUDE, Boundary, haversine_km
 from .models import UK_POSTCODE_PATTERN, uk_postcode_validator
 
 REGION_TOLERANCE_KM = 2.0
+# A site's facts are checked against its sources at least once a year.
+VERIFICATION_STALE_DAYS = 365
 DUPLICATE_DISTANCE_M = 50.0
 # The duplicate checks look for neighbours in a grid of cells this many degrees of latitude tall
 # (and twice as wide, so cells are roughly square at UK latitudes): about 110 m, so two sites
@@ -94,18 +99,21 @@ class RegionShapes:
 
     def location_errors(self, *, latitude, longitude, region) -> dict[str, str]:
         """Errors keyed by field for a site's coordinates and region; empty when they agree."""
-        if latitude is None or longitude is None or region is None:
+        if latitude is None or longitude is None:
             return {}
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             return {}  # the field validators report the range
-        ok, actual = self._locate(region.pk, round(latitude, 6), round(longitude, 6))
+        ok, actual = self._locate(getattr(region, "pk", None), round(latitude, 6), round(longitude, 6))
         if ok:
             return {}
         if actual is None:
+            # Reported even without a (known) region, so one bad cell never hides another.
             return {
                 "latitude": _("The coordinates %(lat)s, %(lon)s are outside the UK.")
                 % {"lat": latitude, "lon": longitude}
             }
+        if region is None:
+            return {}  # the region's own error says what to fix
         return {
             "region": _("The coordinates %(lat)s, %(lon)s are in %(actual)s, not %(region)s.")
             % {"lat": latitude, "lon": longitude, "actual": actual.name, "region": region.name}
@@ -134,59 +142,81 @@ class SitePoint:
     precise: bool  # the coordinates are the site's own, not its town's centre
 
 
+# Each point is compared with at most this many earlier points it may duplicate: enough to name
+# every saved twin of a site, and linear in the number of points however many share a postcode.
+MAX_PAIRS_PER_POINT = 5
+
+
 def likely_duplicates(points: Iterable[SitePoint]) -> list[tuple[SitePoint, SitePoint, str]]:
-    """Pairs that are probably the same site, with the reason.
+    """Pairs that are probably the same site (the earlier point first), with the reason.
 
     Same organisation and postcode; or within 50 m of each other when the two belong to one
     organisation or at least one is placed precisely. Two organisations' sites placed at the
     same town centre are not flagged: the shared point says nothing about the sites.
+
+    Each point is paired with the first MAX_PAIRS_PER_POINT earlier points it duplicates, not
+    with every one: a thousand rows at one postcode give about 5,000 findings rather than half a
+    million, and the work stays linear in the number of points.
     """
     points = list(points)
-    pairs: dict[tuple, tuple[SitePoint, SitePoint, str]] = {}
-    by_postcode: dict[tuple[str, str], list[SitePoint]] = defaultdict(list)
-    for point in points:
+    pairs: dict[int, dict[int, str]] = defaultdict(dict)  # later index -> earlier index -> reason
+    at_postcode: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, point in enumerate(points):
         if point.postcode:
-            by_postcode[(point.organisation_key, point.postcode.replace(" ", ""))].append(point)
-    for group in by_postcode.values():
-        for i, first in enumerate(group):
-            for second in group[i + 1 :]:
-                pairs[_pair_key(first, second)] = (first, second, _("same organisation and postcode"))
+            earlier = at_postcode[(point.organisation_key, point.postcode.replace(" ", ""))]
+            for other in earlier[:MAX_PAIRS_PER_POINT]:
+                pairs[index][other] = _("same organisation and postcode")
+            earlier.append(index)
 
-    grid: dict[tuple[int, int], list[SitePoint]] = defaultdict(list)
-    for point in points:
-        grid[duplicate_cell(point.latitude, point.longitude)].append(point)
-    for (row, column), members in grid.items():
-        neighbours = [
-            other
-            for d_row in (-1, 0, 1)
-            for d_col in (-1, 0, 1)
-            for other in grid.get((row + d_row, column + d_col), ())
-        ]
-        for first in members:
-            for second in neighbours:
-                if _pair_key(first, second) in pairs or first is second or id(first) > id(second):
+    # Per grid cell, in order: every point, the precise ones, and each organisation's.
+    cells = {"all": defaultdict(list), "precise": defaultdict(list), "organisation": defaultdict(list)}
+    for index, point in enumerate(points):
+        cell = duplicate_cell(point.latitude, point.longitude)
+        if len(pairs[index]) < MAX_PAIRS_PER_POINT:
+            _pair_close(points, index, cell, cells, pairs[index])
+        cells["all"][cell].append(index)
+        if point.precise:
+            cells["precise"][cell].append(index)
+        cells["organisation"][(cell, point.organisation_key)].append(index)
+    return [
+        (points[earlier], points[later], reason)
+        for later, found in pairs.items()
+        for earlier, reason in found.items()
+    ]
+
+
+def _pair_close(points, index, cell, cells, found: dict[int, str]) -> None:
+    """Add to `found` the earlier points within 50 m that may be the same site as points[index]."""
+    point = points[index]
+    row, column = cell
+    for d_row in (-1, 0, 1):
+        for d_col in (-1, 0, 1):
+            near = (row + d_row, column + d_col)
+            candidates = (
+                cells["all"].get(near, ())
+                if point.precise
+                # chain, not a new list: a list copy per point would be quadratic in a crowded cell
+                else itertools.chain(
+                    cells["precise"].get(near, ()),
+                    cells["organisation"].get((near, point.organisation_key), ()),
+                )
+            )
+            for other_index in candidates:
+                if other_index in found:
                     continue
-                if not (first.precise or second.precise or first.organisation_key == second.organisation_key):
-                    continue
+                other = points[other_index]
                 distance = 1000 * haversine_km(
-                    first.latitude, first.longitude, second.latitude, second.longitude
+                    point.latitude, point.longitude, other.latitude, other.longitude
                 )
                 if distance <= DUPLICATE_DISTANCE_M:
-                    pairs[_pair_key(first, second)] = (
-                        first,
-                        second,
-                        _("%(distance)d m apart") % {"distance": round(distance)},
-                    )
-    return list(pairs.values())
+                    found[other_index] = _("%(distance)d m apart") % {"distance": round(distance)}
+                    if len(found) >= MAX_PAIRS_PER_POINT:
+                        return
 
 
 def duplicate_cell(latitude: float, longitude: float) -> tuple[int, int]:
     """The (row, column) of the duplicate checks' grid that holds a point."""
     return int(latitude // DUPLICATE_CELL_DEGREES), int(longitude // (DUPLICATE_CELL_DEGREES * 2))
-
-
-def _pair_key(first: SitePoint, second: SitePoint) -> tuple:
-    return tuple(sorted((repr(first.key), repr(second.key))))
 
 
 def site_point(site) -> SitePoint:
@@ -237,10 +267,10 @@ def site_warnings(site) -> list[Finding]:
         .select_related("organisation")
     )
     findings = []
-    for first, second, reason in likely_duplicates([me, *(site_point(other) for other in candidates)]):
+    # Pair by pair: each candidate against this site, never against another candidate.
+    pairs = [pair for other in candidates for pair in likely_duplicates([me, site_point(other)])]
+    for first, second, reason in pairs:
         other = second if first is me else first
-        if me not in (first, second):
-            continue
         findings.append(
             Finding(
                 WARNING,
@@ -280,6 +310,7 @@ def check_all() -> list[Finding]:
             check = {"postcode": "postcode_format", "region": "region_mismatch"}.get(field, "outside_uk")
             findings.append(Finding(ERROR, check, str(site), message, field, _admin_url(site)))
 
+    findings += edge_of_region_findings(sites, shapes) + verification_findings(sites)
     for first, second, reason in likely_duplicates(site_point(site) for site in sites):
         findings.append(
             Finding(
@@ -290,6 +321,7 @@ def check_all() -> list[Finding]:
                 admin_url=_admin_url(Site(pk=first.key)),
             )
         )
+    findings += organisation_duplicate_findings(Organisation.objects.order_by("created_at", "pk"))
     for organisation in Organisation.objects.filter(sites__isnull=True).order_by("name"):
         findings.append(
             Finding(
@@ -307,3 +339,126 @@ def check_all() -> list[Finding]:
             )
         )
     return sorted(findings, key=lambda finding: finding.level != ERROR)
+
+
+def edge_of_region_findings(sites, shapes: RegionShapes) -> list[Finding]:
+    """Sites outside their region's boundary but within the tolerance: allowed, and worth a look."""
+    findings = []
+    for site in sites:
+        boundary = shapes.shapes.get(site.region_id)
+        if boundary is None or boundary.contains(site.latitude, site.longitude):
+            continue
+        distance = boundary.distance_km(site.latitude, site.longitude)
+        if distance <= REGION_TOLERANCE_KM:
+            message = _(
+                "%(distance).1f km outside %(region)s, within the %(tolerance)g km allowed at a boundary."
+            ) % {"distance": distance, "region": site.region.name, "tolerance": REGION_TOLERANCE_KM}
+            findings.append(Finding(WARNING, "region_edge", str(site), message, "region", _admin_url(site)))
+    return findings
+
+
+def verification_findings(sites, *, today: datetime.date | None = None) -> list[Finding]:
+    """Sites no one on the staff has verified, or not for more than VERIFICATION_STALE_DAYS."""
+    today = today or timezone.localdate()
+    stale_before = today - datetime.timedelta(days=VERIFICATION_STALE_DAYS)
+    findings = []
+    for site in sites:
+        if site.last_verified_on is None:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "never_verified",
+                    str(site),
+                    _("No one on the staff has verified this site against its sources."),
+                    "last_verified_on",
+                    _admin_url(site),
+                )
+            )
+        elif site.last_verified_on < stale_before:
+            message = _("Last verified on %(date)s, more than 12 months ago.") % {
+                "date": site.last_verified_on.isoformat()
+            }
+            findings.append(
+                Finding(
+                    WARNING, "verification_stale", str(site), message, "last_verified_on", _admin_url(site)
+                )
+            )
+    return findings
+
+
+# --- Organisations that are probably one ---------------------------------------------------
+
+# Words that say what kind of company a name is, not which one: "Autolus Therapeutics Ltd" is Autolus.
+_DESCRIPTIVE_WORDS = {
+    "therapeutics", "pharma", "pharmaceuticals", "biologics", "bio", "biotech", "biosciences",
+    "biopharma", "labs", "laboratories", "manufacturing", "healthcare", "medicines", "sciences",
+}  # fmt: skip
+# Bracketed words many organisations share: "Poole Hospital (NHS)" is not "Ipswich Hospital (NHS)".
+_GENERIC_BRACKETS = {"nhs", "nhs ft", "nhs trust", "nhs foundation trust", "uk", "scotland", "wales"}
+_LEGAL_WORDS = {"ltd", "limited", "plc", "llp", "inc", "uk", "the", "co", "company", "group", "holdings"}
+
+
+def organisation_name_keys(name: str) -> set[str]:
+    """The keys two names of one organisation are likely to share.
+
+    The name folded (case, punctuation, "&", legal words) with and without its bracketed part,
+    the acronym in brackets ("… Agency (MHRA)" gives "mhra"), and the name's first word when the
+    rest is one descriptive word ("Autolus Therapeutics" gives "autolus").
+    """
+    bracketed = re.findall(r"\(([^)]*)\)", name)
+    outside = re.sub(r"\([^)]*\)", " ", name)
+    keys = {_fold(outside), *(_fold(part) for part in bracketed if _fold(part) not in _GENERIC_BRACKETS)}
+    words = _fold(outside).split()
+    if len(words) == 2 and words[1] in _DESCRIPTIVE_WORDS:
+        keys.add(words[0])
+    return {key for key in keys if len(key) >= 2}
+
+
+def _fold(text: str) -> str:
+    words = re.sub(r"[^\w\s]", " ", text.lower().replace("&", " and ")).split()
+    return " ".join(word for word in words if word not in _LEGAL_WORDS)
+
+
+def website_domain(url: str) -> str:
+    host = re.sub(r"^[a-z]+://", "", (url or "").strip().lower()).split("/")[0].split(":")[0]
+    return host.removeprefix("www.")
+
+
+def likely_duplicate_organisations(organisations) -> list[tuple[object, object, str]]:
+    """Pairs of organisations that are probably one (the earlier first), with the reason.
+
+    Compared by their name keys (organisation_name_keys), Companies House number and website
+    domain. Linear: each organisation is looked up by its keys, never compared with every other.
+    """
+    seen: dict[tuple[str, str], object] = {}
+    pairs: dict[tuple[int, int], tuple[object, object, str]] = {}
+    for organisation in organisations:
+        keys = [("name", key) for key in sorted(organisation_name_keys(organisation.name))]
+        if organisation.companies_house_number:
+            keys.append(("number", organisation.companies_house_number))
+        if website_domain(organisation.website):
+            keys.append(("website", website_domain(organisation.website)))
+        for key in keys:
+            other = seen.setdefault(key, organisation)
+            if other is not organisation and (id(other), id(organisation)) not in pairs:
+                reason = {
+                    "name": _("similar names"),
+                    "number": _("same Companies House number"),
+                    "website": _("same website domain"),
+                }[key[0]]
+                pairs[(id(other), id(organisation))] = (other, organisation, reason)
+    return list(pairs.values())
+
+
+def organisation_duplicate_findings(organisations) -> list[Finding]:
+    return [
+        Finding(
+            WARNING,
+            "likely_duplicate_organisation",
+            second.name,
+            _("May be the same organisation as %(other)s (%(reason)s); merge them in the admin if so.")
+            % {"other": first.name, "reason": reason},
+            admin_url=_admin_url(second),
+        )
+        for first, second, reason in likely_duplicate_organisations(organisations)
+    ]

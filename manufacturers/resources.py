@@ -10,8 +10,9 @@ import io
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from import_export import fields, resources
-from import_export.formats import base_formats
 from import_export.results import Result, RowResult
+
+from core.export_formats import SafeCSV, SafeXLSX
 
 from .importing import (
     EXPORT_COLUMNS,
@@ -24,13 +25,45 @@ from .importing import (
 from .importing.readers import csv_records
 from .models import Site
 
+# The largest file the admin reads (the importer also stops at MAX_ROWS rows).
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# An upload is checked within a request: stop well inside gunicorn's 30-second timeout, with a
+# message, rather than hold a worker (gthread workers are not killed by that timeout).
+UPLOAD_TIME_LIMIT_SECONDS = 20
 
-class SpreadsheetCSV(base_formats.CSV):
-    """CSV that keeps blank lines as empty rows, so row numbers match what a spreadsheet shows."""
+
+NOT_UTF8 = (
+    "This file is not CSV text in UTF-8. Save it from your spreadsheet as "
+    '"CSV UTF-8", or as an Excel workbook (.xlsx) and choose xlsx.'
+)
+
+
+class UnreadableFile(ValueError):
+    """A file the admin cannot import, with a message for the person who uploaded it."""
+
+
+def check_size(in_stream) -> None:
+    if len(in_stream) > MAX_UPLOAD_BYTES:
+        raise UnreadableFile(
+            f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. "
+            "Split it into smaller files and import them one after another."
+        )
+
+
+class SpreadsheetCSV(SafeCSV):
+    """CSV that keeps blank lines as empty rows, so row numbers match what a spreadsheet shows.
+
+    Exports go through core.export_formats like every file the portal writes: a cell that would
+    start a formula gets a leading quote, which the importer takes off again (readers._cell).
+    """
 
     def create_dataset(self, in_stream, **kwargs):
+        check_size(in_stream)
         if isinstance(in_stream, bytes):
-            in_stream = in_stream.decode("utf-8-sig")
+            try:
+                in_stream = in_stream.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise UnreadableFile(NOT_UTF8) from None
         header, records = csv_records(io.StringIO(in_stream))
         records = list(records)
         dataset = tablib.Dataset()
@@ -43,7 +76,19 @@ class SpreadsheetCSV(base_formats.CSV):
         return dataset
 
 
-SPREADSHEET_FORMATS = [SpreadsheetCSV, base_formats.XLSX]
+class SpreadsheetXLSX(SafeXLSX):
+    def create_dataset(self, in_stream):
+        check_size(in_stream)
+        try:
+            return super().create_dataset(in_stream)
+        except Exception:  # openpyxl raises many kinds (BadZipFile, KeyError, InvalidFileException)
+            raise UnreadableFile(
+                "This file could not be read as an Excel workbook (.xlsx). If it is a CSV file, "
+                "choose csv; if it is an older .xls or another format, save it as .xlsx first."
+            ) from None
+
+
+SPREADSHEET_FORMATS = [SpreadsheetCSV, SpreadsheetXLSX]
 
 ACTION_IMPORT_TYPES = {
     "created": RowResult.IMPORT_TYPE_NEW,
@@ -112,6 +157,7 @@ class SiteSheetResource(resources.ModelResource):
                 dry_run=dry_run,
                 by=kwargs.get("user"),
                 source_name=kwargs.get("file_name") or "",
+                time_limit=UPLOAD_TIME_LIMIT_SECONDS,
             )
         except SitesImportError as refused:
             if raise_errors:

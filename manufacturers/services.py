@@ -12,11 +12,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.locking import next_version
 from core.slugs import unique_slug
 
 from . import quality
-from .models import Correction, Organisation, Site
+from .models import Correction, Organisation, OrganisationSlugRedirect, Site
 
 # simple_history's change-reason column holds 100 characters.
 HISTORY_REASON_LENGTH = 100
@@ -43,8 +45,14 @@ def stamp_history(instance, *, by=None, reason: str = "") -> None:
 
 
 @transaction.atomic
-def organisation_save(*, organisation: Organisation, by=None, reason: str = "") -> Organisation:
-    """Validate and save an organisation (new or changed), giving it a slug if it has none."""
+def organisation_save(
+    *, organisation: Organisation, by=None, reason: str = "", expected_version: int | None = None
+) -> Organisation:
+    """Validate and save an organisation (new or changed), giving it a slug if it has none.
+
+    A save started from an older `expected_version` is refused and changes nothing (core.locking).
+    """
+    next_version(organisation, expected_version)
     if not organisation.slug:
         organisation.slug = unique_slug(Organisation, short_name(organisation.name), instance=organisation)
     organisation.full_clean()
@@ -54,12 +62,14 @@ def organisation_save(*, organisation: Organisation, by=None, reason: str = "") 
 
 
 @transaction.atomic
-def site_save(*, site: Site, by=None, reason: str = "") -> Site:
+def site_save(*, site: Site, by=None, reason: str = "", expected_version: int | None = None) -> Site:
     """Validate and save a site (new or changed), giving it a slug if it has none.
 
     Besides the model's own validation, the data-quality errors (coordinates outside the UK
-    or outside the site's region, a malformed postcode) block the save; see quality.py.
+    or outside the site's region, a malformed postcode) block the save; see quality.py. A save
+    started from an older `expected_version` is refused and changes nothing (core.locking).
     """
+    next_version(site, expected_version)
     if not site.slug and site.organisation_id:
         site.slug = unique_slug(Site, site_slug_text(site.organisation.name, site.name), instance=site)
     errors: dict[str, list[str]] = {}
@@ -86,7 +96,8 @@ def sites_mark_verified(*, sites: Iterable[Site], by, on: datetime.date | None =
             site.last_verified_on = on
             site.last_verified_by = by
             stamp_history(site, by=by, reason="Verified")
-            site.save(update_fields=["last_verified_on", "last_verified_by", "updated_at"])
+            site.version += 1
+            site.save(update_fields=["last_verified_on", "last_verified_by", "version", "updated_at"])
             count += 1
     return count
 
@@ -181,3 +192,66 @@ def corrections_purge_personal_data(*, now: datetime.datetime | None = None) -> 
         .exclude(email="")
         .update(email="", email_purged_at=now or timezone.now())
     )
+
+
+# --- Merging two records of one organisation ---------------------------------------------------
+
+# What the survivor takes from the merged organisation when it has none of its own.
+MERGE_FILLS = ["website", "companies_house_number", "description"]
+
+
+@transaction.atomic
+def organisations_merge(*, keep: Organisation, merge: Organisation, by) -> Organisation:
+    """Fold `merge` into `keep`: everything that points at it (sites and so their licences, case
+    studies, initiatives, corrections, earlier redirects) and its history move to `keep`, blank
+    details are filled from it, its address redirects permanently, and it is deleted.
+    """
+    if keep.pk == merge.pk:
+        raise ValidationError(_("Choose two different organisations to merge."), code="same")
+    keep, merge = (Organisation.objects.select_for_update().get(pk=obj.pk) for obj in (keep, merge))
+    reason = f"Merged {merge.name} into this organisation"
+    for site in merge.sites.all():
+        site.organisation = keep
+        stamp_history(site, by=by, reason=reason)
+        site.version += 1
+        site.save(update_fields=["organisation", "version", "updated_at"])
+    _repoint_relations(merge, keep)
+    fills = {
+        name: getattr(merge, name) for name in MERGE_FILLS if not getattr(keep, name) and getattr(merge, name)
+    }
+    if "companies_house_number" in fills:  # unique: free it before the survivor takes it
+        Organisation.objects.filter(pk=merge.pk).update(companies_house_number="")
+    for name, value in fills.items():
+        setattr(keep, name, value)
+    Organisation.history.model.objects.filter(id=merge.pk).update(id=keep.pk)
+    record_merge(merge, keep, by=by, reason=reason)
+    stamp_history(merge, by=by, reason=f"Merged into {keep.name}")
+    merge.delete()
+    return keep
+
+
+def _repoint_relations(merge: Organisation, keep: Organisation) -> None:
+    """Every other foreign key and many-to-many link to `merge` now points at `keep`.
+
+    Found from the model's relations, so a model in a higher layer (case studies, initiatives)
+    is moved without this layer importing it.
+    """
+    for relation in Organisation._meta.related_objects:
+        if relation.related_model is Site:
+            continue  # moved one by one above, each with its history record
+        if relation.many_to_many:
+            through = relation.through
+            mine, other = relation.field.m2m_reverse_field_name(), relation.field.m2m_field_name()
+            linked = through.objects.filter(**{mine: keep}).values_list(other, flat=True)
+            through.objects.filter(**{mine: merge, f"{other}__in": list(linked)}).delete()
+            through.objects.filter(**{mine: merge}).update(**{mine: keep})
+        elif relation.one_to_many:
+            relation.related_model._base_manager.filter(**{relation.field.name: merge}).update(
+                **{relation.field.name: keep}
+            )
+
+
+def record_merge(old: Organisation, new: Organisation, *, by, reason: str) -> None:
+    """The one place a merge is recorded: the survivor's history and the old address's redirect."""
+    OrganisationSlugRedirect.objects.update_or_create(old_slug=old.slug, defaults={"organisation": new})
+    organisation_save(organisation=new, by=by, reason=reason)

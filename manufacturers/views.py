@@ -4,14 +4,14 @@ Every list and the map read the same URL grammar (SiteFilter), so a search can b
 carried between the list, the map and the CSV download.
 """
 
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import DetailView
 
 from core.api.pagination import EstimatedCountPaginator
 
 from .filters import OrganisationFilter, SiteFilter
 from .map_config import map_tiles
-from .models import Capability, Organisation, Site, Technology
+from .models import Capability, Organisation, OrganisationSlugRedirect, Site, Technology
 
 RESULTS_PER_PAGE = 25
 
@@ -144,7 +144,13 @@ class SiteDetailView(DetailView):
 
 
 def organisation_detail(request, slug):
-    organisation = get_object_or_404(Organisation, slug=slug)
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None:
+        # A page merged into another keeps working: one permanent redirect to where it went.
+        moved = get_object_or_404(
+            OrganisationSlugRedirect.objects.select_related("organisation"), old_slug=slug
+        )
+        return redirect(moved.organisation, permanent=True)
     sites = list(organisation.sites.select_related("region").order_by("name"))
     boundaries = {site.region.slug: site.region.boundary for site in sites}
     context = {
@@ -153,6 +159,8 @@ def organisation_detail(request, slug):
         "capabilities": Capability.objects.filter(sites__organisation=organisation).distinct(),
         "technologies": Technology.objects.filter(sites__organisation=organisation).distinct(),
         "case_studies": organisation.case_studies.published().newest_first(),
+        # Through the reverse relation, so this layer needs no import of the initiatives' app.
+        "partnerships": organisation.initiatives.order_by("title"),
         "map_data": {
             "points": [_map_point(site, name=site.name) for site in sites],
             "regions": list(boundaries.values()),

@@ -388,8 +388,16 @@ REST_FRAMEWORK = {
 }
 
 PORTAL_NAME = "MMIP innovation landscape"
-# Where people write to.
-CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "mmip@example.org")
+# Where people write to: shown on the contact, privacy and API pages, so production refuses to
+# start with none or with a documentation placeholder (RFC 2606/6761 names such as example.org).
+CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL") or _dev_only("CONTACT_EMAIL", "mmip@example.org")
+if not DEBUG and (
+    "@" not in CONTACT_EMAIL
+    or re.search(r"@(.+\.)?(example\.(org|com|net)|example|invalid|test)$", CONTACT_EMAIL.strip(), re.I)
+):
+    raise ImproperlyConfigured(
+        f"CONTACT_EMAIL is {CONTACT_EMAIL!r}: set it to the address where the public can reach the portal's team."
+    )
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MMIP innovation landscape API",
@@ -432,9 +440,10 @@ LEAFLET_CONFIG = {
 
 # --- Spreadsheets --------------------------------------------------------------------------------
 
-# Admin spreadsheet exports (django-import-export): a backstop that strips a leading "=". Export
-# admins use core.export_formats (SafeCSV, SafeXLSX), which neutralise = + - @ as well.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Admin spreadsheet exports (django-import-export) use core.export_formats (SafeCSV, SafeXLSX),
+# which quote a cell starting = + - @ instead of changing it. The library's own escaping stays off:
+# it strips every leading "=", so an export would no longer match what is stored.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # --- Logging -------------------------------------------------------------------------------------
 

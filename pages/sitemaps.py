@@ -55,6 +55,8 @@ SITEMAPS = {
     "workstreams": _monthly(Workstream.objects.all(), ordering="position"),
     "initiatives": _monthly(Initiative.objects.all()),
     "case-studies": CaseStudySitemap,
-    "organisations": _monthly(Organisation.objects.all()),
+    # Manufacturers only: a partner or body with no site stays findable from its initiatives, but is
+    # not offered to search engines as a manufacturer's page.
+    "organisations": _monthly(Organisation.objects.with_sites()),
     "sites": _monthly(Site.objects.all()),
 }

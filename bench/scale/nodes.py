@@ -35,6 +35,7 @@ def environment(cluster: Cluster, *, redis_url: str | None, prefix: str, folder:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_COOKIES": "false",
+        "CONTACT_EMAIL": "portal@localhost",
         "DATABASE_URL": cluster.primary_url,
         "DATABASE_REPLICA_URLS": cluster.replica_url,
         "DATABASE_CONNECT_TIMEOUT": "2",

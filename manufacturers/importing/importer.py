@@ -9,6 +9,8 @@ a row clears it (organisation columns excepted: an empty ``organisation_type``, 
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,27 +23,44 @@ from .loading import SavedRecords, load_vocabulary
 from .matching import Matcher
 from .parsing import parse_row
 from .readers import rows_from_csv, rows_from_xlsx
-from .report import ImportReport, RowError, SitesImportError
+from .report import ImportReport, RowError, SitesImportError, bounded_warnings
 from .writing import Writer
+
+# Bounds on one import, so a huge or pathological file gets a clear answer rather than holding a
+# worker: checking is linear in rows (about 2,000 a second here), so both leave a wide margin.
+MAX_ROWS = 20_000
+TIME_LIMIT_MESSAGE = (
+    "Checking the file took more than %(seconds)s seconds; it stopped at row %(row)s and nothing has "
+    "been written. Split the file into smaller ones and import them one after another."
+)
 
 
 class SiteImporter:
     """Validate every row of a landscape spreadsheet, then write all of it or none of it."""
 
-    def __init__(self, *, by=None, source_name: str = ""):
+    def __init__(self, *, by=None, source_name: str = "", time_limit: float | None = None):
         self.by = by
+        self.time_limit = time_limit
         self.source_name = source_name
         self.report = ImportReport()
 
     def run(self, rows: Iterable[dict], *, dry_run: bool = False) -> ImportReport:
-        rows = list(rows)
+        rows = list(itertools.islice(rows, MAX_ROWS + 1))
+        if len(rows) > MAX_ROWS:
+            message = (
+                f"The file has more than {MAX_ROWS:,} rows. Split it into files of at most {MAX_ROWS:,} rows."
+            )
+            raise SitesImportError([RowError(1, "", message)])
+        self.deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
         self.vocabulary = load_vocabulary()
         regions_by_pk = {region.pk: region for region in self.vocabulary.shapes.regions}
         self.records = SavedRecords.load(rows, regions_by_pk=regions_by_pk)
         self.report.dry_run = dry_run
         matcher = Matcher(self.records, rows)
         planned = self._plan(rows, matcher)
-        self.report.warnings = planning.warnings(planned, list(self.records.sites.values()))
+        found = planning.warnings(planned, list(self.records.sites.values()), matcher.warnings)
+        found += planning.organisation_warnings(matcher.file_organisations())
+        self.report.warnings, self.report.warnings_left_off = bounded_warnings(found)
         if self.report.errors:
             self.report.errors.sort(key=lambda error: error.row)
             raise SitesImportError(self.report.errors, self.report)
@@ -72,6 +91,10 @@ class SiteImporter:
                     break
             if not any(raw.values()):
                 continue  # a blank line between blocks of rows
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                message = TIME_LIMIT_MESSAGE % {"row": number, "seconds": self.time_limit}
+                self.report.errors.append(RowError(number, "", message))
+                break
             row = self._plan_row(number, raw, columns, matcher)
             if row is not None:
                 planned.append(row)
@@ -114,16 +137,22 @@ class SiteImporter:
 
 
 def sites_import_rows(
-    rows: Iterable[dict], *, dry_run: bool = False, by=None, source_name: str = ""
+    rows: Iterable[dict],
+    *,
+    dry_run: bool = False,
+    by=None,
+    source_name: str = "",
+    time_limit: float | None = None,
 ) -> ImportReport:
     """Create or update organisations and sites from rows in the landscape spreadsheet's columns.
 
     The first row given is row 2 of the file (under the header). Every row is checked before
     anything is written; any error refuses the whole file (SitesImportError lists them all) and
     writes nothing. Re-importing the same rows changes nothing. A dry run reports what would
-    be created, updated or left alone without writing.
+    be created, updated or left alone without writing. With `time_limit` (seconds), checking that
+    takes longer stops and refuses the file (the admin's upload; commands take their time).
     """
-    return SiteImporter(by=by, source_name=source_name).run(rows, dry_run=dry_run)
+    return SiteImporter(by=by, source_name=source_name, time_limit=time_limit).run(rows, dry_run=dry_run)
 
 
 def sites_import_csv(path: Path | str, *, dry_run: bool = False, by=None) -> ImportReport:

@@ -14,7 +14,7 @@ from ..models import Organisation, OrganisationKind, Site
 from .columns import ORGANISATION_FIELD_COLUMNS
 from .loading import SavedRecords, organisation_slug_base
 from .parsing import ParsedRow
-from .report import display
+from .report import RowError, display
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Matcher:
 
     def __init__(self, records: SavedRecords, rows: list[dict]):
         self.records = records
+        self.warnings: list[RowError] = []  # renames taken from a shared postcode, for the preview
         self.organisations: dict[object, FileOrganisation] = {}
         self.seen_sites: dict[object, int] = {}
         # Sites named in the file: a postcode match never takes a site another row names.
@@ -144,5 +145,15 @@ class Matcher:
             and candidates[0].pk not in self.seen_sites
             and (organisation.instance.name.lower(), candidates[0].name.lower()) not in self.names_in_file
         ):
+            # Asked, not assumed: the preview says so, and a new slug makes the row a new site.
+            self.warnings.append(
+                RowError(
+                    row.number,
+                    "site_name",
+                    f"{name!r} will rename {candidates[0].name!r}, this organisation's only site at "
+                    f"{row.postcode}. If it is another site, give it a new slug in the slug column.",
+                    kind="rename",
+                )
+            )
             return candidates[0]
         return None

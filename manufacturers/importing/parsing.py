@@ -290,7 +290,7 @@ def _check_fields(row: ParsedRow, model, values: dict, field_columns: dict[str, 
 def _check_location(row: ParsedRow, vocabulary: Vocabulary) -> None:
     latitude, longitude = row.site.get("latitude"), row.site.get("longitude")
     region = row.site.get("region")
-    if latitude is None or longitude is None or region is None:
+    if latitude is None or longitude is None:
         return
     errors = vocabulary.shapes.location_errors(latitude=latitude, longitude=longitude, region=region)
     for name, message in errors.items():

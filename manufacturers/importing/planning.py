@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import quality
-from ..models import Site, SiteStatus
+from ..models import Organisation, Site, SiteStatus
 from ..selectors import case_study_links_to_closed_sites
 from .loading import SavedRecords, site_slug_base
 from .matching import FileOrganisation
@@ -106,10 +106,30 @@ def fill_report(
 # --- Warnings: reported, never blocking ---------------------------------------------------------
 
 
-def warnings(planned: list[PlannedRow], saved_sites: list[Site]) -> list[RowError]:
-    """Rows that probably duplicate a saved site or each other, and sites closed under a case study."""
-    found = duplicate_warnings(planned, saved_sites) + closed_site_warnings(planned)
-    return sorted(found, key=lambda warning: warning.row)
+def warnings(planned: list[PlannedRow], saved_sites: list[Site], found: list[RowError]) -> list[RowError]:
+    """Rows that probably duplicate a saved site or each other, and sites closed under a case study,
+    added to those `found` while matching."""
+    return found + duplicate_warnings(planned, saved_sites) + closed_site_warnings(planned)
+
+
+def organisation_warnings(organisations: list[FileOrganisation]) -> list[RowError]:
+    """New organisations in the file that are probably a saved one (or each other) by another name."""
+    rows = {id(org.instance): org.first_row for org in organisations if org.is_new}
+    if not rows:
+        return []
+    saved = Organisation.objects.only("name", "website", "companies_house_number").order_by("pk")
+    candidates = [*saved, *(org.instance for org in organisations if org.is_new)]
+    return [
+        RowError(
+            rows[id(new)],
+            "organisation",
+            f"{new.name!r} would be a new organisation, but may be {known.name!r} ({reason}). "
+            "If it is, use that name.",
+            kind="duplicate_organisation",
+        )
+        for known, new, reason in quality.likely_duplicate_organisations(candidates)
+        if id(new) in rows
+    ]
 
 
 def duplicate_warnings(planned: list[PlannedRow], saved_sites: list[Site]) -> list[RowError]:
@@ -133,7 +153,9 @@ def duplicate_warnings(planned: list[PlannedRow], saved_sites: list[Site]) -> li
         if not rows:
             continue
         this, other = (first, second) if first in rows else (second, first)
-        found.append(RowError(this.key[1], "site_name", f"May duplicate {other.label} ({reason})."))
+        found.append(
+            RowError(this.key[1], "site_name", f"May duplicate {other.label} ({reason}).", kind="duplicate")
+        )
     return found
 
 
@@ -148,7 +170,10 @@ def closed_site_warnings(planned: list[PlannedRow]) -> list[RowError]:
     links = case_study_links_to_closed_sites(site_ids=closing)
     return [
         RowError(
-            closing[site_id], "status", f"The case study {title!r} links to this site, which will be closed."
+            closing[site_id],
+            "status",
+            f"The case study {title!r} links to this site, which will be closed.",
+            kind="closed_site",
         )
         for site_id, title in links.values_list("site_id", "casestudy__title")
     ]

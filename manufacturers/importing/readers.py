@@ -5,6 +5,8 @@ import io
 import itertools
 from collections.abc import Iterable, Iterator
 
+from core.csv_safety import unescape_cell
+
 from .columns import normalise_header
 
 
@@ -13,7 +15,9 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) > 180:
         value = int(value)  # a number a spreadsheet stored as float, such as a Companies House number
-    return str(value).strip()
+    # An exported cell that would have started a formula carries a leading quote; take it off so
+    # re-importing an export changes nothing.
+    return unescape_cell(str(value).strip())
 
 
 def rows_from_table(header: list, records: Iterable[list]) -> Iterator[dict]:

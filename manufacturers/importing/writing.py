@@ -52,11 +52,12 @@ class Writer:
         fields = {name for org in changed for name in org.given}
         for org in changed:
             org.instance.updated_at = self.now
+            org.instance.version += 1  # an editor who opened it before the import must reload
             stamp_history(org.instance, by=self.by, reason=self.reason)
         bulk_update_with_history(
             [org.instance for org in changed],
             Organisation,
-            sorted(fields | {"updated_at"}),
+            sorted(fields | {"updated_at", "version"}),
             batch_size=BATCH_SIZE,
             **self.history,
         )
@@ -70,12 +71,13 @@ class Writer:
         for row in updated:
             detail = ", ".join(dict.fromkeys(change.split(":")[0] for change in row.changes))
             row.site.updated_at = self.now
+            row.site.version += 1
             stamp_history(row.site, by=self.by, reason=f"{self.reason}: {detail}")
         fields = {name for row in updated for name in row.changed_fields}
         bulk_update_with_history(
             [row.site for row in updated],
             Site,
-            sorted(fields | {"updated_at"}),
+            sorted(fields | {"updated_at", "version"}),
             batch_size=BATCH_SIZE,
             **self.history,
         )

@@ -10,6 +10,7 @@ from .organisations import (
     Organisation,
     OrganisationKind,
     OrganisationQuerySet,
+    OrganisationSlugRedirect,
     companies_house_number_validator,
 )
 from .places import OutwardPostcode, Place, PlaceQuerySet, place_search_key
@@ -38,6 +39,7 @@ __all__ = [
     "LicenceType",
     "LocationPrecision",
     "Organisation",
+    "OrganisationSlugRedirect",
     "OutwardPostcode",
     "Place",
     "PlaceQuerySet",

@@ -47,6 +47,8 @@ class Organisation(TimeStampedModel):
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    # Optimistic locking (core.locking): one more on every save through the services.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     website = models.URLField(_("website"), max_length=300, blank=True)
     description = models.TextField(_("description"), blank=True)
     companies_house_number = models.CharField(
@@ -93,3 +95,20 @@ class Organisation(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("manufacturers:organisation-detail", kwargs={"slug": self.slug})
+
+
+class OrganisationSlugRedirect(models.Model):
+    """An address an organisation's page used to have (before a merge), sent on permanently."""
+
+    old_slug = models.SlugField(_("old slug"), max_length=200, unique=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="slug_redirects", verbose_name=_("organisation")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organisation slug redirect")
+        verbose_name_plural = _("organisation slug redirects")
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.organisation.slug}"

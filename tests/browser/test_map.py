@@ -34,11 +34,11 @@ def test_map_draws_regions_and_clusters_zooms_and_filters(live_server, page, scr
     expect(page.locator("#map-legend")).to_be_visible()
     # Clusters from the server, adding up to every site.
     map_element = page.locator("#site-map")
-    assert map_element.get_attribute("data-total") == "88"
+    assert map_element.get_attribute("data-total") == "161"
     clusters = page.locator("#site-map .map-cluster")
     assert clusters.count() >= 2
-    assert int(map_element.get_attribute("data-features")) < 88
-    expect(page.locator("#in-view-count")).to_have_text("Showing 50 of 88 sites in view.")
+    assert int(map_element.get_attribute("data-features")) < 161
+    expect(page.locator("#in-view-count")).to_have_text("Showing 50 of 161 sites in view.")
     page.screenshot(path=str(screenshot_dir / "map-1280.png"), full_page=True)
 
     # Clicking (or pressing Enter on) a cluster zooms in.
@@ -54,9 +54,9 @@ def test_map_draws_regions_and_clusters_zooms_and_filters(live_server, page, scr
     expect(page.locator("a.chip", has_text="Area")).to_be_visible()
     expect(page.get_by_role("button", name="Remove the area filter")).to_be_visible()
     # The URL changes at once; the clusters for the area arrive after their request.
-    expect(map_element).not_to_have_attribute("data-total", "88")
+    expect(map_element).not_to_have_attribute("data-total", "161")
     page.wait_for_selector("#site-map[data-features]:not([aria-busy])")
-    assert 0 < int(map_element.get_attribute("data-total")) < 88
+    assert 0 < int(map_element.get_attribute("data-total")) < 161
 
     # A filter narrows the map and the list, and the URL says so.
     page.goto(live_server.url + "/map/")
@@ -64,9 +64,9 @@ def test_map_draws_regions_and_clusters_zooms_and_filters(live_server, page, scr
     page.locator("#filter-capability summary").click()
     page.locator("#filter-capability").get_by_label("Viral vectors").check()
     expect(page).to_have_url(re.compile(r"/map/\?capability=viral_vectors$"))
-    expect(map_element).not_to_have_attribute("data-total", "88")
+    expect(map_element).not_to_have_attribute("data-total", "161")
     vectors = int(map_element.get_attribute("data-total"))
-    assert 0 < vectors < 88
+    assert 0 < vectors < 161
     expect(page.locator("#in-view-count")).to_have_text(f"{vectors} sites in view.")
     expect(page.locator("#in-view-list li")).to_have_count(vectors)
     # The form was redrawn by the server with counts under the new filter, and the links follow.
@@ -117,13 +117,13 @@ def test_map_answers_the_two_questions_and_passes_axe(live_server, page, screens
     page.keyboard.press("Enter")
     expect(map_element).not_to_have_attribute("data-zoom", str(zoom))
     # Sites sharing one point (town-level locations) cannot be split by zooming: a popup lists them.
-    page.goto(live_server.url + "/map/?bbox=-0.2,51.48,-0.05,51.53")
+    page.goto(live_server.url + "/map/?bbox=-0.14,51.50,-0.12,51.52")
     _wait_for_map(page)
     page.locator("#site-map .map-cluster").first.focus()
     page.keyboard.press("Enter")
-    expect(page.locator(".leaflet-popup-content a")).to_have_text("List the 2 sites here")
+    expect(page.locator(".leaflet-popup-content a")).to_have_text("List the 7 sites here")
     page.locator(".leaflet-popup-content a").click()
-    expect(page.locator("#result-count")).to_have_text("2 sites")
+    expect(page.locator("#result-count")).to_have_text("7 sites")
     # A site marker is a keyboard-reachable button with its name; its popup links to the page.
     page.goto(live_server.url + "/map/?region=scotland&capability=aseptic_fill_finish")
     _wait_for_map(page)

@@ -67,7 +67,7 @@ def test_a_newcomer_sees_the_landscape_at_once_and_reaches_anything_in_two_click
     ]:
         box = locator.bounding_box()
         assert box is not None and box["y"] + box["height"] <= WIDTHS[1280]
-    assert page.locator(".stat__value").first.inner_text() == "88"
+    assert page.locator(".stat__value").first.inner_text() == "161"
 
     # Two clicks to an initiative: its workstream, then the initiative.
     page.locator(".home-links").get_by_role("link", name="Skills", exact=True).click()

@@ -3,10 +3,14 @@
 import datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 
+from casestudies import services
 from casestudies.models import CaseStudy, CaseStudyPreviewLink, CaseStudyRevision
 from tests.casestudies.factories import CaseStudyFactory, RegulatoryTopicFactory, StaffUserFactory
 from tests.manufacturers.factories import TechnologyFactory
@@ -110,3 +114,44 @@ def test_a_preview_link_works_until_it_expires_or_is_revoked():
     CaseStudyPreviewLink.objects.create(revision=revision, expires_at=_days(1), revoked_at=timezone.now())
     assert list(CaseStudyPreviewLink.objects.usable()) == [working]
     assert working.get_absolute_url().startswith("/case-studies/preview/")
+
+
+def test_only_public_changes_move_last_modified_of_case_studies_and_site_records(
+    api_client, draft, editor, publisher
+):
+    """Editing a draft, or the pending changes of a live case study, must not tell every cache
+    that the public list and the site records changed; publishing and taking down must."""
+    site = draft.sites.get()
+    urls = [reverse("api-v1:case-study-list"), reverse("api-v1:site-detail", kwargs={"slug": site.slug})]
+
+    def stamps():
+        return [api_client.get(url)["Last-Modified"] for url in urls]
+
+    start = timezone.now() + datetime.timedelta(days=1)
+    with time_machine.travel(start, tick=False) as clock:
+        live = services.case_study_submit_for_review(case_study=draft, by=editor, comment="Ready.")
+        live = services.case_study_publish(case_study=live, by=publisher)
+        published = stamps()
+        assert published == [http_date(start.timestamp())] * 2
+
+        clock.shift(datetime.timedelta(hours=1))
+        other = CaseStudyFactory(organisation=site.organisation, sites=[site])  # a new draft, same site
+        services.case_study_save_draft(
+            case_study=other,
+            data={**other.working_content(), "title": "Renamed"},
+            by=editor,
+            expected_version=1,
+        )
+        live.refresh_from_db()
+        services.case_study_save_draft(
+            case_study=live,
+            data={**live.working_content(), "title": "Pending change"},
+            by=editor,
+            expected_version=live.version,
+        )
+        assert stamps() == published
+
+        clock.shift(datetime.timedelta(hours=1))
+        live.refresh_from_db()
+        services.case_study_withdraw(case_study=live, by=publisher, reason="Superseded.")
+        assert stamps() == [http_date(timezone.now().timestamp())] * 2

@@ -1,14 +1,18 @@
 """Corrections from the public: the form, spam and rate limits, moderation, and erasing emails."""
 
 import datetime
+import os
+import uuid
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from django_ratelimit.core import get_usage
 
 from manufacturers.models import Correction, Site
 from manufacturers.services import correction_submit, corrections_purge_personal_data
@@ -222,3 +226,53 @@ def test_behind_a_load_balancer_each_client_has_its_own_correction_limit(setting
     # ...and the first cannot escape by forging an address to the left of the real one.
     forged = Client(HTTP_X_FORWARDED_FOR="192.0.2.99, 203.0.113.5", **balancer)
     assert forged.post(site_url(site), {"message": "Forged"}).status_code == 429
+
+
+def _redis_cache():
+    redis = pytest.importorskip("redis")
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.exceptions.RedisError:
+        pytest.skip("no Redis to test against")
+    return {"BACKEND": "core.cache.FailOpenRedisCache", "LOCATION": url, "KEY_PREFIX": uuid.uuid4().hex}
+
+
+@pytest.mark.parametrize("backend", ["locmem", "file", "redis"])
+def test_the_correction_limit_keeps_its_hour_on_every_cache_backend(settings, site, tmp_path, backend):
+    """Django's file cache re-saves a counter with its 5-minute default timeout on incr(), which
+    would end the hour's window early; every backend the portal runs on must keep the hour."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": (
+            _redis_cache()
+            if backend == "redis"
+            else {
+                "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "limits"},
+                "file": {"BACKEND": "core.filecache.CountingFileBasedCache", "LOCATION": str(tmp_path)},
+            }[backend]
+        ),
+    }
+    settings.CORRECTION_RATE_LIMIT = 2
+    start = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        usage = get_usage(
+            RequestFactory().post("/"),
+            group="corrections",
+            key=lambda _group, request: request.META["REMOTE_ADDR"],
+            rate="2/h",
+        )
+        if usage["time_left"] < 1800:  # start near the beginning of a window
+            clock.shift(datetime.timedelta(seconds=usage["time_left"] + 1))
+            usage["time_left"] = 3600
+        for n in range(2):
+            assert client_post(site, f"Note {n}").status_code == 302
+        assert client_post(site, "Too soon").status_code == 429
+        clock.shift(datetime.timedelta(seconds=usage["time_left"] - 120))  # far past 5 minutes
+        assert client_post(site, "Still too soon").status_code == 429
+        clock.shift(datetime.timedelta(seconds=121))  # the next hour
+        assert client_post(site, "A new hour").status_code == 302
+
+
+def client_post(site, message):
+    return Client().post(site_url(site), {"message": message})

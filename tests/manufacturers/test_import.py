@@ -252,7 +252,7 @@ def test_export_then_import_changes_nothing(file_format):
     else:
         rows = rows_from_xlsx(dataset.export("xlsx"))
     report = sites_import_rows(rows)
-    assert (len(report.created), len(report.updated), len(report.unchanged)) == (0, 0, 88)
+    assert (len(report.created), len(report.updated), len(report.unchanged)) == (0, 0, 161)
     assert Site.history.count() == history
 
 
@@ -329,10 +329,11 @@ def test_checking_a_file_costs_the_same_queries_however_many_rows(django_assert_
     small = csv_text([sheet_row(site_name=f"S{n}") for n in range(5)])
     large = csv_text([sheet_row(site_name=f"L{n}", latitude=f"{51.8 + n * 0.001:.4f}") for n in range(200)])
     # Capabilities, technologies, licence types, regions, organisations, sites, the two
-    # many-to-many tables and licences: read once, then every row is checked in memory.
-    with django_assert_num_queries(9):
+    # many-to-many tables and licences: read once, then every row is checked in memory; and
+    # with a new organisation, every saved one's names once, for the likely-duplicate warning.
+    with django_assert_num_queries(10):
         import_csv(small, dry_run=True)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         import_csv(large, dry_run=True)
 
 
@@ -378,3 +379,93 @@ def test_a_long_name_gets_a_slug_cut_at_a_word_boundary_as_a_saved_one_does():
     expected = "stevenage-bioscience-catalyst-cell-and-gene-therapy-manufacturing-innovation"
     assert site.organisation.slug == expected == slug_base(long_name)
     assert site.slug == expected
+
+
+def test_a_row_reports_every_bad_cell_even_when_its_region_is_unknown():
+    errors = refused(
+        csv_text(
+            [
+                sheet_row(
+                    region="Atlantis",
+                    latitude="48.8566",
+                    longitude="2.3522",
+                    postcode_district="ABC",
+                    website="not a web site",
+                )
+            ]
+        )
+    )
+    assert {column for _row, column, _message in errors} == {
+        "region",
+        "latitude",
+        "postcode_district",
+        "website",
+    }
+    assert (2, "latitude", "The coordinates 48.8566, 2.3522 are outside the UK.") in errors
+
+
+def test_a_new_name_at_the_organisations_only_site_at_a_postcode_is_asked_about_not_silently_renamed():
+    saved = SiteFactory(
+        organisation=OrganisationFactory(name="Acme Biologics"), name="Plant 2", postcode="SG1"
+    )
+
+    preview = import_csv(csv_text([sheet_row(site_name="South", postcode_district="SG1")]), dry_run=True)
+
+    assert [row.action for row in preview.rows] == ["updated"]
+    assert [(w.row, w.column, w.message) for w in preview.warnings] == [
+        (
+            2,
+            "site_name",
+            "'South' will rename 'Plant 2', this organisation's only site at SG1. "
+            "If it is another site, give it a new slug in the slug column.",
+        )
+    ]
+    # Answering the question: a new slug makes the row a new site, and the saved one stays.
+    columns = [*sheet_row().keys(), "slug"]
+    report = import_csv(
+        csv_text([sheet_row(site_name="South", postcode_district="SG1", slug="acme-south")], columns)
+    )
+    assert report.created == ["Acme Biologics, South"]
+    assert Site.objects.get(pk=saved.pk).name == "Plant 2"
+
+
+def test_the_preview_of_thousands_of_rows_at_one_postcode_lists_a_few_warnings_and_counts_the_rest():
+    rows = [sheet_row(site_name=f"Unit {n}", postcode_district="SG1 2NY") for n in range(1500)]
+
+    report = import_csv(csv_text(rows), dry_run=True)
+
+    assert len(report.created) == 1500
+    assert len(report.warnings) == 20
+    assert all(w.kind == "duplicate" for w in report.warnings)
+    # Each row is compared with at most five earlier ones: linear, not every pair (1.1 million).
+    assert report.warnings_left_off == {"duplicate": 5 * 1500 - 15 - 20}
+
+
+def test_a_file_too_long_or_too_slow_to_check_is_refused_with_a_clear_message(monkeypatch):
+    from manufacturers.importing import importer
+
+    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+    assert refused(csv_text([sheet_row(site_name=f"S{n}") for n in range(4)])) == [
+        (1, "", "The file has more than 3 rows. Split it into files of at most 3 rows.")
+    ]
+    with pytest.raises(SitesImportError) as excinfo:
+        import_csv(csv_text([sheet_row()]), time_limit=-1)
+    [error] = excinfo.value.errors
+    assert error.row == 2 and error.message.startswith("Checking the file took more than -1 seconds")
+    assert "nothing has been written" in error.message
+
+
+def test_the_preview_asks_about_a_new_organisation_that_is_probably_a_saved_one():
+    SiteFactory(organisation=OrganisationFactory(name="Autolus Therapeutics"), name="Stevenage")
+
+    report = import_csv(csv_text([sheet_row(organisation="Autolus", site_name="Enfield")]), dry_run=True)
+
+    assert [(w.row, w.column, w.kind, w.message) for w in report.warnings] == [
+        (
+            2,
+            "organisation",
+            "duplicate_organisation",
+            "'Autolus' would be a new organisation, but may be 'Autolus Therapeutics' (similar names). "
+            "If it is, use that name.",
+        )
+    ]

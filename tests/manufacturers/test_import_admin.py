@@ -1,5 +1,6 @@
 """The admin's import (upload, preview, confirm), export (filters honoured), and provenance tools."""
 
+import csv
 import datetime
 import io
 import re
@@ -231,3 +232,48 @@ def test_importing_needs_permission_to_add_and_change_sites_and_organisations(cl
     # Viewing is enough to export.
     response = _export(client, reverse("admin:manufacturers_site_export"), "", CSV_FORMAT)
     assert response.status_code == 200
+
+
+HOSTILE = {'=HYPERLINK("http://evil","x")', "+44 Works", "@SUM(A1)", "-2+3 Ltd"}
+
+
+@pytest.mark.parametrize(("file_format", "name"), [(CSV_FORMAT, "sites.csv"), (XLSX_FORMAT, "sites.xlsx")])
+def test_an_export_quotes_formula_cells_keeps_stored_values_and_reimports_unchanged(
+    admin_client, file_format, name
+):
+    organisation = SiteFactory(
+        name="+44 Works", organisation__name='=HYPERLINK("http://evil","x")'
+    ).organisation
+    SiteFactory(name="@SUM(A1)", organisation=organisation)
+    SiteFactory(name="-2+3 Ltd", organisation=organisation, latitude=51.9017, longitude=-0.2019)
+
+    response = _export(admin_client, reverse("admin:manufacturers_site_export"), "", file_format)
+
+    assert response.status_code == 200
+    if file_format == CSV_FORMAT:
+        table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    else:
+        table = [list(row) for row in openpyxl.load_workbook(io.BytesIO(response.content)).active.values]
+    cells = {cell for row in table[1:] for cell in row if isinstance(cell, str)}
+    assert {"'" + value for value in HOSTILE} <= cells  # shown as text by a spreadsheet
+    assert not cells & HOSTILE
+    assert "-0.2019" in {str(cell) for row in table[1:] for cell in row}  # numbers stay numbers
+
+    preview = upload(admin_client, name, response.content, file_format)
+    assert preview.status_code == 200
+    assert "confirm_form" in preview.context, preview.content.decode()
+    assert {row.action for row in preview.context["result"].report.rows} == {"unchanged"}
+    assert {site.name for site in Site.objects.all()} | {organisation.name} >= HOSTILE
+    organisation.refresh_from_db()
+    assert organisation.name == '=HYPERLINK("http://evil","x")'
+
+
+def test_a_file_that_cannot_be_read_is_explained_not_named_by_its_exception(admin_client):
+    response = upload(admin_client, "sites.xlsx", b"this is not a workbook", XLSX_FORMAT)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "BadZipFile" not in page and "encountered" not in page
+    assert "This file could not be read as an Excel workbook (.xlsx)" in page
+
+    response = upload(admin_client, "sites.csv", "organisation,café".encode("latin-1"), CSV_FORMAT)
+    assert "This file is not CSV text in UTF-8" in response.content.decode()

@@ -1,10 +1,12 @@
 """The data-quality checks: geometry, each check, the save service and the check_data command."""
 
+import datetime
 from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from manufacturers import quality
 from manufacturers.models import Region, Site
@@ -22,6 +24,11 @@ SQUARE = {
         ]
     ],
 }
+
+
+def VerifiedSiteFactory(**kwargs):  # noqa: N802 (used as the factory it wraps)
+    """A site checked by staff today, for tests about other findings."""
+    return SiteFactory(last_verified_on=timezone.localdate(), **kwargs)
 
 
 def _regions():
@@ -112,6 +119,7 @@ def test_site_save_refuses_a_site_outside_its_region_or_the_uk():
 @pytest.mark.django_db
 def test_check_data_reports_errors_and_warnings_and_fails_on_errors():
     organisation = OrganisationFactory(name="Acme")
+    SiteFactory = VerifiedSiteFactory  # noqa: N806 (verification has its own test)
     SiteFactory(
         organisation=organisation, name="Wrong region", region=region("wales"), latitude=52.0, longitude=0.0
     )
@@ -148,7 +156,7 @@ def test_check_data_passes_on_the_demo_data():
 def test_staff_see_the_quality_report_in_the_admin_with_links(admin_client):
     from django.urls import reverse
 
-    site = SiteFactory(name="Wrong region", region=region("wales"))
+    site = VerifiedSiteFactory(name="Wrong region", region=region("wales"))
     OrganisationFactory(name="Empty Ltd")
     changelist = admin_client.get(reverse("admin:manufacturers_site_changelist")).content.decode()
     url = reverse("admin:manufacturers_site_quality")
@@ -158,3 +166,61 @@ def test_staff_see_the_quality_report_in_the_admin_with_links(admin_client):
     assert f'href="{reverse("admin:manufacturers_site_change", args=[site.pk])}"' in page
     assert "The coordinates 51.9017, -0.2019 are in East of England, not Wales." in page
     assert "Empty Ltd" in page
+
+
+@pytest.mark.django_db
+def test_check_data_reports_sites_never_verified_or_not_for_a_year_and_a_point_just_outside_its_region():
+    today = timezone.localdate()
+    VerifiedSiteFactory(name="Fresh")
+    SiteFactory(name="Never")
+    SiteFactory(name="Stale", last_verified_on=today - datetime.timedelta(days=400))
+    SiteFactory(name="Just in time", last_verified_on=today - datetime.timedelta(days=364))
+    # Elstree: 51.6497, -0.3009 is in the East of England polygon, about 1.4 km from London's.
+    edge = VerifiedSiteFactory(name="Elstree", region=region("london"), latitude=51.6497, longitude=-0.3009)
+
+    findings = {(f.check, f.subject.split(", ")[-1]): f for f in quality.check_all() if f.level == "warning"}
+
+    assert {key for key in findings if key[0] in {"never_verified", "verification_stale"}} == {
+        ("never_verified", "Never"),
+        ("verification_stale", "Stale"),
+    }
+    assert findings[("verification_stale", "Stale")].message == (
+        f"Last verified on {(today - datetime.timedelta(days=400)).isoformat()}, more than 12 months ago."
+    )
+    message = findings[("region_edge", "Elstree")].message
+    assert message.endswith("km outside London, within the 2 km allowed at a boundary.")
+    assert 0 < float(message.split(" km")[0]) <= 2
+    assert not [f for f in quality.check_all() if f.level == "error" and edge.name in f.subject]
+    out = StringIO()
+    call_command("check_data", stdout=out)
+    assert "Warning [never_verified]" in out.getvalue() and "Warning [region_edge]" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_check_data_warns_about_organisations_that_are_probably_one():
+    for name, website in [
+        ("CPI (Centre for Process Innovation)", "https://www.uk-cpi.com"),
+        ("CPI", ""),
+        ("Autolus Therapeutics", ""),
+        ("Autolus", ""),
+        ("Medicines and Healthcare products Regulatory Agency (MHRA)", ""),
+        ("MHRA", ""),
+        ("Centre for Process Innovation Ltd", ""),
+        ("Process Partners", "http://uk-cpi.com/about"),
+        ("Oxford Biomedica", ""),
+        ("Oxford Nanopore", ""),
+    ]:
+        OrganisationFactory(name=name, website=website)
+
+    findings = [f for f in quality.check_all() if f.check == "likely_duplicate_organisation"]
+
+    assert {(f.subject, f.message.split(" (")[0]) for f in findings} == {
+        ("CPI", "May be the same organisation as CPI"),
+        ("Autolus", "May be the same organisation as Autolus Therapeutics"),
+        ("MHRA", "May be the same organisation as Medicines and Healthcare products Regulatory Agency"),
+        ("Centre for Process Innovation Ltd", "May be the same organisation as CPI"),
+        ("Process Partners", "May be the same organisation as CPI"),
+    }
+    reasons = {f.subject: f.message for f in findings}
+    assert "(same website domain)" in reasons["Process Partners"]
+    assert "(similar names)" in reasons["Autolus"]

@@ -357,11 +357,32 @@ def test_organisation_page_shows_sites_map_capabilities_and_case_studies(client)
 
 
 def test_organisation_page_query_count_is_flat(client, django_assert_num_queries):
-    # organisation, its sites (+ regions), capabilities, technologies, case studies
+    # organisation, its sites (+ regions), capabilities, technologies, case studies, initiatives
     organisation = OrganisationFactory()
     SiteFactory.create_batch(5, organisation=organisation)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client.get(organisation.get_absolute_url())
     SiteFactory.create_batch(50, organisation=organisation)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client.get(organisation.get_absolute_url())
+
+
+def test_an_organisation_with_no_sites_says_what_it_is_instead_of_an_empty_manufacturer_page(client):
+    from tests.workstreams.factories import InitiativeFactory
+
+    partner = OrganisationFactory(name="Knowledge Transfer Network")
+    initiative = InitiativeFactory(title="Finding public funding", partners=[partner])
+
+    page = client.get(partner.get_absolute_url()).content.decode()
+
+    assert "does not manufacture at a site in this directory" in page
+    assert "No sites recorded." not in page and "Capabilities across its sites" not in page
+    assert f'<a href="{initiative.get_absolute_url()}">Finding public funding</a>' in page
+
+
+def test_the_site_page_says_what_verified_means_and_when_its_sources_were_captured(client):
+    site = SiteFactory()
+    page = client.get(site.get_absolute_url()).content.decode()
+    assert "Not yet verified by staff" in page
+    assert "Verified means a member of staff has checked this site's details" in page
+    assert f"When the site was added to the directory, on {site.created_at:%-d %B %Y}" in page

@@ -33,6 +33,7 @@ def _production_env(**extra) -> dict:
         ALLOWED_HOSTS="portal.example.org",
         # check --deploy never connects, so any well-formed URL does.
         DATABASE_URL="postgres://mmip@db.example.org:5432/mmip",
+        CONTACT_EMAIL="landscape@mmip-portal.org.uk",
         DJANGO_SETTINGS_MODULE="mmip_portal.settings",
     )
     env.update(extra)

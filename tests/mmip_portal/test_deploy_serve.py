@@ -59,6 +59,7 @@ def served(django_db_setup, tmp_path):
         DJANGO_SETTINGS_MODULE="mmip_portal.settings",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        CONTACT_EMAIL="landscape@mmip-portal.org.uk",
         SECURE_SSL_REDIRECT="false",
         DATABASE_URL=_database_url(connection.settings_dict),
         WEB_CONCURRENCY="2",

@@ -24,12 +24,13 @@ def _import_settings(**env):
     )
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CONTACT_EMAIL"])
 def test_settings_fail_closed_without_debug(missing):
     env = {
         "SECRET_KEY": "x" * 50,
         "ALLOWED_HOSTS": "portal.example.org",
         "DATABASE_URL": "postgres://u@h/db",
+        "CONTACT_EMAIL": "landscape@mmip-portal.org.uk",
     }
     del env[missing]
     result = _import_settings(**env)
@@ -39,9 +40,26 @@ def test_settings_fail_closed_without_debug(missing):
 
 def test_settings_start_with_every_production_variable_set():
     result = _import_settings(
-        SECRET_KEY="x" * 50, ALLOWED_HOSTS="portal.example.org", DATABASE_URL="postgres://u@h/db"
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="portal.example.org",
+        DATABASE_URL="postgres://u@h/db",
+        CONTACT_EMAIL="landscape@mmip-portal.org.uk",
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "placeholder", ["mmip@example.org", "team@portal.example.com", "a@b.example", "x@y.invalid", "no-at-sign"]
+)
+def test_production_refuses_a_placeholder_contact_email(placeholder):
+    result = _import_settings(
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="portal.example.org",
+        DATABASE_URL="postgres://u@h/db",
+        CONTACT_EMAIL=placeholder,
+    )
+    assert result.returncode != 0
+    assert f"CONTACT_EMAIL is {placeholder!r}" in result.stderr
 
 
 def _cache_backend(**env) -> str:

@@ -142,3 +142,23 @@ def test_an_unexpected_error_gets_the_friendly_500_page(client, monkeypatch):
     response = client.get(reverse("pages:about"))
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/contact/", "/privacy/"])
+def test_public_pages_show_the_configured_contact_address_never_a_placeholder(client, settings, path):
+    settings.CONTACT_EMAIL = "landscape@mmip-portal.org.uk"
+    page = client.get(path).content.decode()
+    assert "landscape@mmip-portal.org.uk" in page
+    assert "example.org" not in page
+
+
+@pytest.mark.django_db
+def test_the_sitemap_offers_manufacturers_not_partners_without_sites(client):
+    from tests.manufacturers.factories import OrganisationFactory
+
+    site = SiteFactory()
+    partner = OrganisationFactory(name="Knowledge Transfer Network")
+    xml = client.get("/sitemap.xml").content.decode()
+    assert site.organisation.get_absolute_url() in xml
+    assert partner.get_absolute_url() not in xml

@@ -146,3 +146,10 @@ def test_initiative_page_links_its_partners(client):
     initiative = InitiativeFactory(partners=[partner])
     html = client.get(initiative.get_absolute_url()).content.decode()
     assert f'<a href="{partner.get_absolute_url()}">CPI</a>' in html
+
+
+@pytest.mark.django_db
+def test_the_fiscal_page_promises_no_funding_filter_the_directory_does_not_have(client):
+    page = client.get(_url("fiscal-environment")).content.decode()
+    assert "can be found in the manufacturer directory" not in page
+    assert "The directory does not record which sites received grants" in page

@@ -33,6 +33,10 @@ class Command(BaseCommand):
             ) from refused
         for warning in report.warnings:
             self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
+        for kind, count in report.warnings_left_off.items():
+            self.stdout.write(
+                self.style.WARNING(f"And {count} more warnings of this kind ({kind}), not listed.")
+            )
         if options["verbosity"] >= 2:
             for row in report.rows:
                 if row.action != "unchanged":
