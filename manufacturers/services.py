@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import changes
 from core.locking import next_version
 from core.slugs import unique_slug
 
@@ -252,6 +253,8 @@ def _repoint_relations(merge: Organisation, keep: Organisation) -> None:
 
 
 def record_merge(old: Organisation, new: Organisation, *, by, reason: str) -> None:
-    """The one place a merge is recorded: the survivor's history and the old address's redirect."""
+    """The one place a merge is recorded: the survivor's history, the old address's redirect and
+    the changes feed's tombstone, which tells a partner's mirror where the record went."""
+    changes.record_merge(old, new)
     OrganisationSlugRedirect.objects.update_or_create(old_slug=old.slug, defaults={"organisation": new})
     organisation_save(organisation=new, by=by, reason=reason)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from manufacturers.models import Organisation, Site
 from tests.casestudies.factories import CaseStudyFactory
@@ -62,3 +63,16 @@ def test_merging_needs_exactly_two_organisations(admin_client):
     )
     assert "Choose exactly two organisations to merge." in [str(m) for m in response.context["messages"]]
     assert Organisation.objects.count() == 3
+
+
+def test_a_merge_in_the_admin_tells_the_changes_feed_where_the_record_went(admin_client, api_client):
+    keep = OrganisationFactory(name="CPI", slug="cpi")
+    merge = OrganisationFactory(name="Centre for Process Innovation", slug="cpi-2")
+    start = api_client.get("/api/v1/changes/", {"since": timezone.now().isoformat()}).json()["next"]
+    selected = {"action": "merge_organisations", "_selected_action": [keep.pk, merge.pk]}
+    admin_client.post(CHANGELIST, {**selected, "keep": keep.pk, "apply": "Merge"})
+
+    entries = api_client.get(start).json()["results"]
+    tombstones = [entry for entry in entries if entry["action"] == "merged"]
+    assert [(entry["slug"], entry["merged_into"]["slug"]) for entry in tombstones] == [("cpi-2", "cpi")]
+    assert not [entry for entry in entries if entry["action"] == "deleted"]

@@ -14,6 +14,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workstreams", "0002_load_workstreams")]
+    dependencies = [("workstreams", "0003_record_changes")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("manufacturers", "0010_load_places_and_outward_postcodes"),
+        ("manufacturers", "0011_record_changes"),
     ]
 
     operations = [

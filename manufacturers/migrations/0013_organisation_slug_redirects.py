@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("manufacturers", "0011_version_for_optimistic_locking"),
+        ("manufacturers", "0012_version_for_optimistic_locking"),
     ]
 
     operations = [
