@@ -103,11 +103,16 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Inside everything that adds per-request headers (request id, CSP, security), outside the views.
+    "core.page_cache.PublicPageCacheMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "mmip_portal.urls"
+# Paths the page cache leaves alone: the API caches its answers after its rate limits
+# (core.api.views), and the admin is never shared (core.page_cache).
+PAGE_CACHE_SKIP_PREFIXES = ("/api/",)
 WSGI_APPLICATION = "mmip_portal.wsgi.application"
 
 TEMPLATES = [
