@@ -75,7 +75,7 @@ def measure_size(
         start = time.monotonic()
         result = with_ratio(workload, _measure(workload, probes, context), anchors)
         if spread and workload.cold_path and result.get("available") and not result.get("error"):
-            cold = probes.cold([workload.cold_path.format(**context, **values) for values in spread])
+            cold = probes.cold([workload.cold_path.format(**(context | values)) for values in spread])
             result["cold"] = with_ratio(workload, cold, anchors)
         workloads[workload.name] = result | {"wall_s": round(time.monotonic() - start, 1)}
     return {"anchors": anchors, "workloads": workloads}
