@@ -203,7 +203,11 @@ else:
                 "CACHE_DIR",
                 str(BASE_DIR / "var" / "cache" / re.sub(r"[^\w.-]", "_", str(DATABASES["default"]["NAME"]))),
             ),
-            "OPTIONS": {"MAX_ENTRIES": 5000},
+            # Whole pages and API answers are cached too (core.page_cache): past MAX_ENTRIES the
+            # file cache deletes a third of its entries at random, the landscape's version among
+            # them, which empties the whole namespace. Counting the entries lists the folder on
+            # every store, so the bound stays in the tens of thousands.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
 # Rate-limit counters (django-ratelimit: the public correction form, and the API's limits through
