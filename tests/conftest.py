@@ -99,3 +99,12 @@ def pytest_runtest_makereport(item, call):
 def screenshot_dir():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def partner_key(db):
+    """A valid partner key, and the key itself (only its hash is stored)."""
+    from rest_framework_api_key.models import APIKey
+
+    api_key, key = APIKey.objects.create_key(name="Knowledge Transfer Network")
+    return api_key, key

@@ -3,7 +3,6 @@ import datetime
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from rest_framework_api_key.models import APIKey
 
 from manufacturers.models import Capability, LicenceType, Technology
 from tests.manufacturers.factories import LicenceFactory, OrganisationFactory, SiteFactory, region
@@ -15,13 +14,6 @@ def fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def partner_key(db):
-    """A valid partner key, and the key itself (only its hash is stored)."""
-    api_key, key = APIKey.objects.create_key(name="Knowledge Transfer Network")
-    return api_key, key
 
 
 @pytest.fixture
