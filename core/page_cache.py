@@ -18,7 +18,7 @@ stale-while-revalidate=300`, so a CDN or reverse proxy can serve them too. `X-Ca
 MISS or BYPASS.
 
 Pages go through `PublicPageCacheMiddleware`; the API through `core.api.views.PortalAPIMixin`,
-after authentication and the rate limits, which every request must still pass.
+after the rate limits, which every request must still pass.
 """
 
 import hashlib

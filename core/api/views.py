@@ -36,8 +36,8 @@ class PortalAPIMixin:
     - Errors are JSON even when CSV or GeoJSON was asked for.
     - Successful GETs carry a strong `ETag` (a hash of the body) and, where the view names its
       freshness_sources(), a `Last-Modified`; a matching `If-None-Match`/`If-Modified-Since` gets a 304.
-    - Successful GETs are kept in the shared cache until the landscape next changes
-      (core.page_cache) and answered from it once the key and the rate limits have been checked.
+    - Anonymous GETs are answered from the shared cache, once the rate limit has been checked,
+      until the landscape next changes (core.page_cache); requests with a key are always computed.
     """
 
     # The representation's serializer, by action ("list", "retrieve") or by format ("geojson", "csv").
@@ -82,7 +82,9 @@ class PortalAPIMixin:
 
     def dispatch(self, request, *args, **kwargs):
         self.cache_entry = None
-        if request.method == "GET" and self.cache_answers:
+        # Only what anyone may see: a request with a key or a session is always computed, so an
+        # answer that depends on who asks can never be shared.
+        if self.cache_answers and page_cache.may_share(request):
             entry = page_cache.entry_for(request, "api")
             source = entry.source()
             if source is not None:

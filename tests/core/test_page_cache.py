@@ -155,3 +155,13 @@ def test_a_page_miss_costs_the_same_whatever_the_number_of_sites(client):
     commit()
     _, many = _get(client, "/sites/")
     assert few == many
+
+
+def test_an_api_request_with_a_key_is_always_computed_and_never_stored(client, sites, partner_key):
+    _, key = partner_key
+    first, _ = _get(client, "/api/v1/sites/", **{"X-Api-Key": key})
+    second, queries = _get(client, "/api/v1/sites/", **{"X-Api-Key": key})
+    assert first.status_code == second.status_code == 200
+    assert "X-Cache" not in second and queries > 0
+    anonymous, _ = _get(client, "/api/v1/sites/")
+    assert anonymous["X-Cache"] == "MISS"
