@@ -76,3 +76,41 @@ def _half_side_holding(count: int, sites_in) -> float:
         middle = (low + high) / 2
         low, high = (middle, high) if sites_in(middle) < count else (low, middle)
     return high
+
+
+SPREAD = 1000
+
+
+def url_spread(count: int = SPREAD, seed: int = 1) -> list[dict[str, str]]:
+    """`count` sets of values for the cold runs' URL templates: different sites, places, filters and pages.
+
+    Each set names a different site (its slug, its position as `near`, a few streets round it as
+    `street_bbox`), a region and a capability drawn at random, a page, a page size and `n`, a
+    number that makes a URL of its own for pages with only one address.
+    """
+    import random
+
+    from manufacturers.models import Capability, Region, Site
+
+    rng = random.Random(seed)
+    ids = list(Site.objects.values_list("id", flat=True).order_by("?")[:count])
+    sites = Site.objects.filter(id__in=ids).values_list("slug", "latitude", "longitude")
+    regions = list(Region.objects.values_list("slug", flat=True))
+    capabilities = list(Capability.objects.values_list("slug", flat=True))
+    spread = []
+    for n, (slug, latitude, longitude) in enumerate(sites):
+        spread.append(
+            {
+                "n": str(n),
+                "site_slug": slug,
+                "near": f"{latitude:.4f},{longitude:.4f}",
+                "street_bbox": f"{longitude - 0.045:.5f},{latitude - 0.025:.5f},"
+                f"{longitude + 0.045:.5f},{latitude + 0.025:.5f}",
+                "region": rng.choice(regions),
+                "capability": rng.choice(capabilities),
+                "page": str(rng.randint(1, 20)),
+                "page_size": str(rng.randint(10, 200)),
+            }
+        )
+    rng.shuffle(spread)
+    return spread

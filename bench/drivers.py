@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -24,16 +23,11 @@ MAX_OPEN_CONNECTIONS = 64
 REQUEST_TIMEOUT = 30.0
 
 
-def ensure_wrk() -> str | None:
-    """The path of wrk, installing Debian's package when missing and allowed; None to fall back."""
-    found = shutil.which("wrk")
-    if found or os.environ.get("BENCH_NO_INSTALL") or not shutil.which("apt-get") or os.geteuid() != 0:
-        return found
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": False}
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], env=env, **quiet).returncode != 0:  # noqa: S607
-        subprocess.run(["apt-get", "update", "-q"], env=env, **quiet)  # noqa: S607
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], env=env, **quiet)  # noqa: S607
+def find_wrk() -> str | None:
+    """The path of wrk (`apt-get install wrk`), or None to fall back to the asyncio driver.
+
+    Never installed from here: a benchmark does not change the machine it measures.
+    """
     return shutil.which("wrk")
 
 
@@ -101,7 +95,7 @@ class _Connection:
 
 
 async def _get(host: str, port: int, target: str, connection: _Connection | None):
-    """One HTTP/1.1 GET; returns (status, body bytes, the connection if it may be reused)."""
+    """One HTTP/1.1 GET; returns (status, body bytes, the connection if it may be reused, X-Cache)."""
     if connection is None:
         connection = _Connection(*await asyncio.open_connection(host, port))
     connection.writer.write(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
@@ -130,37 +124,43 @@ async def _get(host: str, port: int, target: str, connection: _Connection | None
     if not reusable:
         connection.close()
         connection = None
-    return status, size, connection
+    return status, size, connection, headers.get("x-cache", "")
 
 
-async def _run(url: str, *, seconds: float, rate: float | None, connections: int) -> dict:
-    parts = urlsplit(url)
+async def _run(urls: str | list[str], *, seconds: float, rate: float | None, connections: int) -> dict:
+    """Requests to `urls` in turn (one URL, or a spread of them on the same server)."""
+    urls = [urls] if isinstance(urls, str) else urls
+    parts = urlsplit(urls[0])
     host, port = parts.hostname, parts.port or 80
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    targets = [split.path + (f"?{split.query}" if split.query else "") for split in map(urlsplit, urls)]
     loop = asyncio.get_running_loop()
     idle: list[_Connection] = []
     latencies: list[float] = []
-    counters = {"bytes": 0, "errors": 0}
+    counters = {"bytes": 0, "errors": 0, "sent": 0, "hits": 0, "cached": 0}
     slots = asyncio.Semaphore(MAX_OPEN_CONNECTIONS if rate else connections)
 
     async def one(due: float):
+        target = targets[counters["sent"] % len(targets)]
+        counters["sent"] += 1
         async with slots:
             connection = idle.pop() if idle else None
             try:
                 try:
-                    status, size, connection = await asyncio.wait_for(
+                    status, size, connection, cache = await asyncio.wait_for(
                         _get(host, port, target, connection), REQUEST_TIMEOUT
                     )
                 except (ConnectionError, asyncio.IncompleteReadError):
                     # A kept-alive connection the server had closed: once more on a new one.
-                    status, size, connection = await asyncio.wait_for(
+                    status, size, connection, cache = await asyncio.wait_for(
                         _get(host, port, target, None), REQUEST_TIMEOUT
                     )
             except TimeoutError:
-                status, size, connection = 599, 0, None
+                status, size, connection, cache = 599, 0, None, ""
             latencies.append(loop.time() - due)
             counters["bytes"] += size
             counters["errors"] += status >= 400
+            counters["hits"] += cache == "hit"
+            counters["cached"] += cache in ("hit", "miss")
             if connection is not None:
                 idle.append(connection)
 
@@ -182,7 +182,11 @@ async def _run(url: str, *, seconds: float, rate: float | None, connections: int
     elapsed = loop.time() - start
     for connection in idle:
         connection.close()
-    return summary(latencies, len(latencies), elapsed, counters["bytes"], counters["errors"])
+    result = summary(latencies, len(latencies), elapsed, counters["bytes"], counters["errors"])
+    if counters["cached"]:
+        # Of the answers the shared cache could give (X-Cache HIT or MISS), the share it gave.
+        result["cache_hit_rate"] = round(counters["hits"] / counters["cached"], 3)
+    return result
 
 
 def in_own_loop(coroutine):
@@ -195,13 +199,13 @@ def in_own_loop(coroutine):
         return executor.submit(asyncio.run, coroutine).result()
 
 
-def python_fixed_rate(url: str, *, rate: float, seconds: float) -> dict:
+def python_fixed_rate(url: str | list[str], *, rate: float, seconds: float) -> dict:
     """Latency at a fixed request rate (open loop), measured from each request's due time."""
     result = in_own_loop(_run(url, seconds=seconds, rate=rate, connections=0))
     return result | {"target_rps": round(rate, 1)}
 
 
-def python_saturate(url: str, *, seconds: float, connections: int = 8) -> dict:
+def python_saturate(url: str | list[str], *, seconds: float, connections: int = 8) -> dict:
     """The fallback when wrk is missing: closed-loop requests on `connections` connections."""
     return in_own_loop(_run(url, seconds=seconds, rate=None, connections=connections))
 

@@ -90,6 +90,28 @@ class Probes:
             return result | {"single_request_ms": round(seconds * 1000, 1)}
         return result | self._load(url, paired=path != MINIMAL_PATH)
 
+    def cold(self, paths: list[str]) -> dict:
+        """A spread of URLs that mostly miss the shared cache: throughput, latency at half load, hit rate.
+
+        Each URL is asked once in turn; a URL comes round again only after the whole spread, so
+        the hit rate is what a thousand different visitors would meet, not one URL's.
+        """
+        self.drain()
+        urls = [self.server.base + path for path in paths]
+        status, _ = drivers.status_of(urls[0])
+        result = {"available": status != 404, "status": status, "urls": len(urls), "example": paths[0]}
+        if status >= 400:
+            return result | ({"error": f"HTTP {status}"} if status != 404 else {})
+        anchor = self._saturate(self.server.base + MINIMAL_PATH, max(1.0, self.seconds / 2))
+        saturation = drivers.python_saturate(urls, seconds=self.seconds)
+        # The half-load run starts further along the spread, so it does not replay the URLs just filled.
+        rest = urls[saturation["requests"] % len(urls) :] + urls[: saturation["requests"] % len(urls)]
+        half = drivers.python_fixed_rate(rest, rate=max(1.0, saturation["rps"] / 2), seconds=self.seconds)
+        result |= {"paired_anchor_rps": anchor["rps"], "saturation": saturation, "half_load": half}
+        if saturation["errors"] + half["errors"]:
+            result["error"] = f"{saturation['errors'] + half['errors']:,} responses were errors"
+        return result
+
     def walk(self, path: str) -> dict:
         self.drain()
         url = self.server.base + path

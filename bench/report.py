@@ -52,6 +52,11 @@ def markdown(results: dict) -> str:
         for size in sizes:
             result = sizes[size]["workloads"][workload.name]
             lines.append(_workload_row(workload, size, result, checks.get((workload.name, int(size)), [])))
+            if "cold" in result:
+                name = f"{workload.name} (cold)"
+                lines.append(
+                    _workload_row(workload, size, result["cold"], checks.get((name, int(size)), []), name)
+                )
     missed = [check for check in results["targets"] if check["met"] is False]
     lines += ["", f"{len(missed)} target(s) missed." if missed else "No target measured was missed."]
     if "load" in results:
@@ -73,11 +78,12 @@ def _anchor_table(sizes: dict) -> list[str]:
     return lines
 
 
-def _workload_row(workload: Workload, size: str, result: dict, checks: list[dict]) -> str:
+def _workload_row(workload: Workload, size: str, result: dict, checks: list[dict], name: str = "") -> str:
+    name = name or workload.name
     if not result.get("available"):
-        return f"| {workload.name} | {_short(size)} | not available (404) | | | |"
+        return f"| {name} | {_short(size)} | not available (404) | | | |"
     if result.get("skipped") or result.get("error"):
-        return f"| {workload.name} | {_short(size)} | {result.get('skipped') or result['error']} | | | |"
+        return f"| {name} | {_short(size)} | {result.get('skipped') or result['error']} | | | |"
     half = result.get("half_load") or {}
     latency = (
         f"{_fmt(half.get('p50_ms'))} / {_fmt(half.get('p95_ms'))} / {_fmt(half.get('p99_ms'))}"
@@ -91,9 +97,10 @@ def _workload_row(workload: Workload, size: str, result: dict, checks: list[dict
     ratio = f"{result['ratio']:.3f} × {workload.anchor}" if "ratio" in result else ""
     if ratio and result.get("paired_anchor_rps"):
         ratio += f" ({_fmt(result['paired_anchor_rps'])} req/s just before)"
+    if half.get("cache_hit_rate") is not None:
+        latency += f" (cache hits {half['cache_hit_rate']:.0%})"
     return (
-        f"| {workload.name} | {_short(size)} | {_figure_text(result)} | {ratio} | {latency} | "
-        f"{'; '.join(verdicts)} |"
+        f"| {name} | {_short(size)} | {_figure_text(result)} | {ratio} | {latency} | {'; '.join(verdicts)} |"
     )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import drivers, fault, load, prepare
-from bench.context import url_context
+from bench.context import url_context, url_spread
 from bench.paths import BASE_DIR, RESULTS_DIR, commit_id
 from bench.probes import Probes
 from bench.report import markdown
@@ -49,8 +49,16 @@ class Options:
     deadline: float
 
 
-def measure_size(size: int, *, probes, context: dict[str, str], deadline: float | None = None) -> dict:
-    """The anchors and every workload at one size, each workload with its ratio to its anchor."""
+def measure_size(
+    size: int,
+    *,
+    probes,
+    context: dict[str, str],
+    deadline: float | None = None,
+    spread: list[dict[str, str]] | None = None,
+) -> dict:
+    """The anchors and every workload at one size, each workload with its ratio to its anchor;
+    with `spread`, each workload that has a cold run is measured cold too (`cold`)."""
     anchors = {}
     for anchor in ANCHORS:
         if anchor.kind == "http":
@@ -66,6 +74,9 @@ def measure_size(size: int, *, probes, context: dict[str, str], deadline: float 
             continue
         start = time.monotonic()
         result = with_ratio(workload, _measure(workload, probes, context), anchors)
+        if spread and workload.cold_path and result.get("available") and not result.get("error"):
+            cold = probes.cold([workload.cold_path.format(**(context | values)) for values in spread])
+            result["cold"] = with_ratio(workload, cold, anchors)
         workloads[workload.name] = result | {"wall_s": round(time.monotonic() - start, 1)}
     return {"anchors": anchors, "workloads": workloads}
 
@@ -103,7 +114,7 @@ def run(*, sizes: list[int], seconds: float, seed: int, port: int, workers: int,
         seed=seed,
         port=port,
         workers=workers,
-        wrk=drivers.ensure_wrk(),
+        wrk=drivers.find_wrk(),
         database_url=database_url,
         deadline=started + budget,
     )
@@ -167,7 +178,13 @@ def _run_size(size: int, options: Options, *, with_load_test: bool) -> tuple[dic
             database_url=options.database_url,
             export_port=options.port + 1,
         )
-        measured = measure_size(size, probes=probes, context=context, deadline=options.deadline)
+        measured = measure_size(
+            size,
+            probes=probes,
+            context=context,
+            deadline=options.deadline,
+            spread=url_spread(seed=options.seed),
+        )
         if with_load_test:
             load_and_fault = _load_and_fault(server, context, options.database_url)
     size_results = {"generation": generation, "load_average": list(load_average), "context": context}
@@ -201,7 +218,7 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument(
-        "--budget", type=float, default=13 * 60, help="seconds after which workloads are skipped"
+        "--budget", type=float, default=30 * 60, help="seconds after which workloads are skipped"
     )
     args = parser.parse_args(argv)
     sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]

@@ -59,15 +59,27 @@ def evaluate(sizes: dict) -> list[dict]:
     """Every target at every size it applies to: the value, and whether it is met (None: not measured)."""
     largest = max(sizes, key=int)
     checks = []
-    for workload in WORKLOADS:
-        for target in workload.targets:
+    # The cold runs, as sizes of their own, so every metric reads them as it reads the warm ones.
+    cold = {
+        size: {
+            "workloads": {
+                f"{name} (cold)": result.get("cold", {"available": False})
+                for name, result in sizes[size]["workloads"].items()
+            }
+        }
+        for size in sizes
+    }
+    runs = [(workload.name, workload.targets, sizes) for workload in WORKLOADS]
+    runs += [(f"{workload.name} (cold)", workload.cold_targets, cold) for workload in WORKLOADS]
+    for name, targets, measured in runs:
+        for target in targets:
             for size in sizes:
                 if target.largest_only and size != largest:
                     continue
-                value = metric_value(target.metric, workload.name, size, sizes)
+                value = metric_value(target.metric, name, size, measured)
                 checks.append(
                     {
-                        "workload": workload.name,
+                        "workload": name,
                         "size": int(size),
                         "target": target.describe(),
                         "metric": target.metric,

@@ -226,35 +226,78 @@ def _digest(key: Any) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
+class Entry:
+    """One entry of a namespace at its current version: read it, or compute and store it.
+
+    `key` is a string or anything JSON can encode. The entry cannot be used (`usable` is False,
+    `get()` always misses and `fill()` computes without storing) while the cache cannot tell the
+    version (Redis down) or inside a transaction that has written to the namespace's rows and
+    not committed yet: such a transaction must see its own writes, and what it computes must not
+    reach anyone else before the commit. A missing entry is computed on a database that has the
+    write behind the current version (see the module's docstring).
+    """
+
+    def __init__(self, namespace: str, key: Any):
+        self.namespace = namespace
+        self.version = None if _bump_pending(namespace) else namespace_version(namespace)
+        self.key = None if self.version is None else f"{namespace}:{self.version}:{_digest(key)}"
+
+    @property
+    def usable(self) -> bool:
+        return self.key is not None
+
+    def get(self) -> Any:
+        """The stored value, or MISSING."""
+        return _MISSING if self.key is None else cache.get(self.key, _MISSING)
+
+    def source(self) -> str | None:
+        """The database to compute the value on, or None when none is known to be current (do not store)."""
+        if self.key is None:
+            return None
+        position = (
+            cache.get(_position_key(self.namespace, self.version)) if replicas.replica_aliases() else None
+        )
+        return cache_fill_source(position)
+
+    def fill(
+        self,
+        compute: Callable[[], T],
+        timeout: int | None = DEFAULT_CACHED_TIMEOUT,
+        keep: Callable[[T], bool] | None = None,
+    ) -> T:
+        """`compute()` on a current database, stored unless no database is current or `keep(value)` is false."""
+        source = self.source()
+        if source is None:
+            return compute()
+        with read_from(source):
+            value = compute()
+            # Stored inside the block: a lazy value is evaluated as it is pickled, on the same database.
+            if keep is None or keep(value):
+                cache.set(self.key, value, timeout)
+        return value
+
+    def put(self, value: Any, timeout: int | None = DEFAULT_CACHED_TIMEOUT) -> None:
+        """Store a value computed inside `read_from(self.source())` (what `fill` does in one step)."""
+        if self.key is not None:
+            cache.set(self.key, value, timeout)
+
+
+MISSING = _MISSING
+
+
 def cached(
     namespace: str, key: Any, compute: Callable[[], T], timeout: int | None = DEFAULT_CACHED_TIMEOUT
 ) -> T:
     """The value of `compute()`, shared through the cache until `namespace` is next bumped or `timeout` passes.
 
     `key` is a string or anything JSON can encode (a tuple of the query parameters, say). With
-    the cache unavailable, `compute()` runs every time. So it does inside a transaction that
-    has written to the namespace's rows and not committed yet: it must see its own writes, and
-    what it computes must not reach anyone else before the commit. A missing entry is computed
-    on a database that has the write behind the current version (see the module's docstring).
+    the cache unavailable, `compute()` runs every time; see `Entry` for when else it does.
     """
-    if _bump_pending(namespace):
-        return compute()
-    version = namespace_version(namespace)
-    if version is None:
-        return compute()
-    full_key = f"{namespace}:{version}:{_digest(key)}"
-    value = cache.get(full_key, _MISSING)
+    entry = Entry(namespace, key)
+    value = entry.get()
     if value is not _MISSING:
         return value
-    position = cache.get(_position_key(namespace, version)) if replicas.replica_aliases() else None
-    source = cache_fill_source(position)
-    if source is None:
-        return compute()
-    with read_from(source):
-        value = compute()
-        # Stored inside the block: a lazy value is evaluated as it is pickled, on the same database.
-        cache.set(full_key, value, timeout)
-    return value
+    return entry.fill(compute, timeout)
 
 
 def _landscape_changed(sender, **kwargs) -> None:

@@ -104,11 +104,16 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Inside everything that adds per-request headers (request id, CSP, security), outside the views.
+    "core.page_cache.PublicPageCacheMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "mmip_portal.urls"
+# Paths the page cache leaves alone: the API caches its answers after its rate limits
+# (core.api.views), and the admin is never shared (core.page_cache).
+PAGE_CACHE_SKIP_PREFIXES = ("/api/",)
 WSGI_APPLICATION = "mmip_portal.wsgi.application"
 
 TEMPLATES = [
@@ -199,7 +204,11 @@ else:
                 "CACHE_DIR",
                 str(BASE_DIR / "var" / "cache" / re.sub(r"[^\w.-]", "_", str(DATABASES["default"]["NAME"]))),
             ),
-            "OPTIONS": {"MAX_ENTRIES": 5000},
+            # Whole pages and API answers are cached too (core.page_cache): past MAX_ENTRIES the
+            # file cache deletes a third of its entries at random, the landscape's version among
+            # them, which empties the whole namespace. Counting the entries lists the folder on
+            # every store, so the bound stays in the tens of thousands.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
 # Rate-limit counters (django-ratelimit: the public correction form, and the API's limits through

@@ -11,11 +11,22 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from .. import page_cache
+from ..cache import MISSING
+from ..db_routers import read_from
 from .freshness import latest_change
 from .renderers import ORJSONRenderer
 
 # How long a shared cache may keep an answer; ETags make revalidation cheap after that.
 CACHE_MAX_AGE = 300
+
+
+class _CachedAnswer(Exception):  # noqa: N818 (a control-flow signal, not an error)
+    """Raised once authentication and the rate limits have passed and the answer is in the cache."""
+
+    def __init__(self, stored):
+        super().__init__()
+        self.stored = stored
 
 
 class PortalAPIMixin:
@@ -26,12 +37,15 @@ class PortalAPIMixin:
     - Errors are JSON even when CSV or GeoJSON was asked for.
     - Successful GETs carry a strong `ETag` (a hash of the body) and, where the view names its
       freshness_sources(), a `Last-Modified`; a matching `If-None-Match`/`If-Modified-Since` gets a 304.
+    - Anonymous GETs are answered from the shared cache, once the rate limit has been checked,
+      until the landscape next changes (core.page_cache); requests with a key are always computed.
     """
 
     # The representation's serializer, by action ("list", "retrieve") or by format ("geojson", "csv").
     serializer_classes: dict = {}
     extra_query_parameters: tuple[str, ...] = ()
     cache_max_age = CACHE_MAX_AGE
+    cache_answers = True
 
     @property
     def representation(self) -> str:
@@ -67,8 +81,34 @@ class PortalAPIMixin:
                 {name: [_("Unknown format. Use one of: %(formats)s.") % {"formats": formats}]}
             ) from None
 
+    def dispatch(self, request, *args, **kwargs):
+        self.cache_entry = None
+        # Only what anyone may see: a request with a key or a session is always computed, so an
+        # answer that depends on who asks can never be shared.
+        if self.cache_answers and page_cache.may_share(request):
+            entry = page_cache.entry_for(request, "api")
+            source = entry.source()
+            if source is not None:
+                self.cache_entry = entry
+                # A miss is computed on a database that has every write behind the cache's version.
+                with read_from(source):
+                    return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        self._check_query_parameters(request)
+        if self.cache_entry is not None:
+            stored = self.cache_entry.get()
+            if stored is not MISSING:
+                raise _CachedAnswer(stored)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _CachedAnswer):
+            return page_cache.respond(self.request, exc.stored, "HIT")
+        return super().handle_exception(exc)
+
+    def _check_query_parameters(self, request):
         allowed = self.allowed_query_parameters()
         unknown = sorted(set(request.query_params) - allowed)
         if unknown:
@@ -114,6 +154,9 @@ class PortalAPIMixin:
             response["Last-Modified"] = http_date(last_modified.timestamp())
         patch_cache_control(response, public=True, max_age=self.cache_max_age)
         patch_vary_headers(response, ["Accept", "Authorization", "X-Api-Key"])
+        if self.cache_entry is not None:
+            self.cache_entry.put(page_cache.store(response, public_max_age=False))
+            response["X-Cache"] = "MISS"
         return get_conditional_response(
             request,
             etag=etag,

@@ -34,7 +34,7 @@ class FakeProbes:
     """Canned figures: the API answers, clusters and the GeoJSON export are not merged (404)."""
 
     def __init__(self, *, detail_rps=500.0, memory=10.0):
-        self.detail_rps, self.memory, self.paths = detail_rps, memory, []
+        self.detail_rps, self.memory, self.paths, self.cold_paths = detail_rps, memory, [], []
 
     def _http(self, rps):
         return {
@@ -49,6 +49,10 @@ class FakeProbes:
         if path.startswith(MISSING):
             return {"available": False, "status": 404, "url": path}
         return self._http(self.detail_rps if path.startswith("/sites/edinburgh") else 1000.0)
+
+    def cold(self, paths):
+        self.cold_paths.append(paths)
+        return self._http(100.0) | {"paired_anchor_rps": 1000.0, "urls": len(paths)}
 
     def walk(self, path):
         self.paths.append(path)
@@ -288,3 +292,31 @@ def test_a_cold_first_request_is_reported_and_the_workload_judged_on_the_warm_on
     assert result["first_request_ms"] == 900.0
     assert "single_request_ms" not in result
     assert result["saturation"]["rps"] == 50.0
+
+
+SPREAD = [
+    {
+        "n": str(n),
+        "site_slug": f"site-{n}",
+        "near": "55.9,-3.2",
+        "street_bbox": "-3.2,55.9,-3.1,56.0",
+        "region": "wales",
+        "capability": "process_development",
+        "page": "2",
+        "page_size": "20",
+    }
+    for n in range(3)
+]
+
+
+def test_each_workload_with_a_spread_is_measured_cold_over_different_urls_and_judged_on_its_own_targets():
+    probes = FakeProbes()
+    sizes = {"1000": measure_size(1000, probes=probes, context=CONTEXT, spread=SPREAD)}
+    detail = sizes["1000"]["workloads"]["site_detail"]
+    assert detail["cold"]["ratio"] == 0.1
+    assert ["/sites/site-0/", "/sites/site-1/", "/sites/site-2/"] in probes.cold_paths
+    checks = [check for check in evaluate(sizes) if check["workload"] == "site_detail (cold)"]
+    assert {check["metric"] for check in checks} == {"ratio", "p95_ms"}
+    assert all(check["met"] for check in checks)
+    table = markdown({**_results(**{"1000": FakeProbes()}), "sizes": sizes, "targets": evaluate(sizes)})
+    assert "| site_detail (cold) | 1k |" in table
