@@ -48,7 +48,7 @@ class Organisation(TimeStampedModel):
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     # Optimistic locking (core.locking): one more on every save through the services.
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1, editable=False)
     website = models.URLField(_("website"), max_length=300, blank=True)
     description = models.TextField(_("description"), blank=True)
     companies_house_number = models.CharField(

@@ -229,7 +229,7 @@ class Site(TimeStampedModel):
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPERATIONAL)
     # Optimistic locking (core.locking): one more on every save through the services.
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1, editable=False)
     town = models.CharField(_("town"), max_length=100)
     postcode = models.CharField(
         _("postcode"),

@@ -116,14 +116,12 @@ def test_an_unknown_preview_link_is_never_stored(client):
 
 
 def test_an_api_answer_is_cached_after_the_rate_limit(client, sites, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anonymous": "2/minute", "partner": "100/minute"},
-    }
+    settings.API_QUOTAS = {**settings.API_QUOTAS, "anonymous": {"minute": 2, "day": 1000}}
     first, _ = _get(client, "/api/v1/sites/")
     second, _ = _get(client, "/api/v1/sites/")
     assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "HIT")
     assert second.content == first.content and second["ETag"] == first["ETag"]
+    assert second["RateLimit-Remaining"] == "0"  # a cached answer is counted like any other
     third, _ = _get(client, "/api/v1/sites/")
     assert third.status_code == 429
 
