@@ -12,21 +12,29 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="historicalorganisation",
             name="version",
-            field=models.PositiveIntegerField(default=1, db_default=1, editable=False, verbose_name="version"),
+            field=models.PositiveIntegerField(
+                default=1, db_default=1, editable=False, verbose_name="version"
+            ),
         ),
         migrations.AddField(
             model_name="historicalsite",
             name="version",
-            field=models.PositiveIntegerField(default=1, db_default=1, editable=False, verbose_name="version"),
+            field=models.PositiveIntegerField(
+                default=1, db_default=1, editable=False, verbose_name="version"
+            ),
         ),
         migrations.AddField(
             model_name="organisation",
             name="version",
-            field=models.PositiveIntegerField(default=1, db_default=1, editable=False, verbose_name="version"),
+            field=models.PositiveIntegerField(
+                default=1, db_default=1, editable=False, verbose_name="version"
+            ),
         ),
         migrations.AddField(
             model_name="site",
             name="version",
-            field=models.PositiveIntegerField(default=1, db_default=1, editable=False, verbose_name="version"),
+            field=models.PositiveIntegerField(
+                default=1, db_default=1, editable=False, verbose_name="version"
+            ),
         ),
     ]
