@@ -41,6 +41,7 @@ def fuzzable(db, settings):
     """Some data behind the endpoints, and limits high enough for a fuzzing run."""
     settings.API_QUOTAS = {bucket: {"minute": 100_000, "day": 1_000_000} for bucket in settings.API_QUOTAS}
     site = SiteFactory(slug="fuzz-site")
+    SiteFactory(slug="fuzz-site-without-website", organisation__website="")
     LicenceFactory(site=site)
     CaseStudyFactory(published=True, sites=[site], slug="fuzz-case-study")
     # Calling the WSGI app directly fires request_finished, which would close the test's database
