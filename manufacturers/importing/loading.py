@@ -173,12 +173,15 @@ class SavedRecords:
         found = sites.filter(matched).union(
             sites.filter(_startswith(keys.slug_bases["site"])), sites.filter(keys.nearby())
         )
+        batch_pks = []
         for site in found:
             self.sites[site.pk] = site
+            batch_pks.append(site.pk)
             self._take_slug("site", site.slug, keys.slug_bases["site"])
-        self._load_site_relations(
-            Site.objects.annotate(name_lower=Lower("name")).filter(matched).values("pk")
-        )
+        # By the ids just read, not by re-running the match as a subquery: a list of ids is an
+        # index lookup whatever the planner's statistics say; the subquery, planned on a table
+        # the statistics think empty, became a nested loop of minutes.
+        self._load_site_relations(batch_pks)
         self.taken_slugs["site"].update(keys.slugs)
 
     def _load_site_relations(self, matched_sites) -> None:
