@@ -31,7 +31,7 @@ help:
 	@echo "make backup     pg_dump the database into var/backups/ (make restore FILE=... puts one back)"
 	@echo "make bench-data N=100000  generate N synthetic sites into the separate bench database"
 	@echo "make bench      the benchmark against its anchors (docs/performance.md)"
-	@echo "make loadtest   mixed pages and API load against gunicorn; make faulttest restarts PostgreSQL under load"
+	@echo "make loadtest   mixed pages and API load against gunicorn; make faulttest stops PostgreSQL for 10 s and kills Redis under load"
 	@echo "make scaletest  two gunicorn nodes, a primary and a streaming replica, Redis if any: replica, lag, primary and quota faults"
 	@echo "make db-stop    stop the embedded PostgreSQL"
 	@echo "make clean      remove .venv and var/"

@@ -28,9 +28,10 @@ import threading
 import time
 from collections import Counter
 
-from bench import load
+from bench import fault_redis, load
+from bench.fault_writes import Writes
 from bench.prepare import prepare
-from bench.report import fault_lines
+from bench.report import fault_run_lines
 from bench.server import Server
 
 DEFAULT_SECONDS = 30.0
@@ -54,7 +55,13 @@ def restart_database(database_url: str, *, down_seconds: float = DEFAULT_DOWN_SE
     if os.environ.get("DATABASE_URL_IS_EXTERNAL"):
         return terminate_backends(database_url)
     server = devdb._server()
-    pg_ctl = [str(server.bin_path / "pg_ctl"), "-w", "-D", str(devdb.PGDATA), "-l", str(devdb.PGDATA / "log")]
+    # Started again as the library starts it: on its unix socket only, no TCP port (which another
+    # PostgreSQL on the machine may hold).
+    options = f"-h '' -k {shlex.quote(str(devdb.PGDATA))}"
+    pg_ctl = [
+        *(str(server.bin_path / "pg_ctl"), "-w", "-D", str(devdb.PGDATA), "-l", str(devdb.PGDATA / "log")),
+        *("-o", options),
+    ]
 
     def run(*action: str) -> None:
         arguments = [*pg_ctl, *action]
@@ -89,8 +96,12 @@ def terminate_backends(database_url: str) -> str:
     return f"pg_terminate_backend of the bench database's {count} other connection(s)"
 
 
-def judge(records, *, down_at: float, back_at: float, grace: float) -> dict:
-    """Sort the run's requests into before, during and after the outage, and say whether it passed."""
+def judge(records, *, down_at: float, back_at: float, grace: float, allowed_during=(503,)) -> dict:
+    """Sort the run's requests into before, during and after the outage, and say whether it passed.
+
+    `allowed_during`: the failures the outage may cause (503 for the database; none for Redis,
+    whose outage only costs the cache). Every 503 must say Retry-After.
+    """
     # A request still in flight when the server went down belongs to the outage.
     before = [r for r in records if r[1] < down_at]
     after = [r for r in records if r[0] >= back_at + grace]
@@ -100,7 +111,8 @@ def judge(records, *, down_at: float, back_at: float, grace: float) -> dict:
         return {str(status): count for status, count in sorted(Counter(r[2] for r in part).items())}
 
     server_errors = [r for r in records if r[2] >= 500 and r[2] != 503]
-    unexpected_during = [r for r in during if load.is_error(r[2]) and r[2] != 503]
+    unexpected_during = [r for r in during if load.is_error(r[2]) and r[2] not in allowed_during]
+    without_retry_after = [r for r in records if r[2] == 503 and not (len(r) > 4 and r[4])]
     failed_after = [r for r in after if load.is_error(r[2])]
     failed_before = [r for r in before if load.is_error(r[2])]
     last_503 = max((r[0] for r in records if r[2] == 503), default=None)
@@ -109,9 +121,12 @@ def judge(records, *, down_at: float, back_at: float, grace: float) -> dict:
     if server_errors:
         problems.append(f"{len(server_errors)} request(s) failed with a 5xx other than 503")
     if unexpected_during:
+        allowed = " or ".join(map(str, allowed_during)) or "none"
         problems.append(
-            f"{len(unexpected_during)} request(s) during the outage failed with a status other than 503"
+            f"{len(unexpected_during)} request(s) during the outage failed with a status other than {allowed}"
         )
+    if without_retry_after:
+        problems.append(f"{len(without_retry_after)} 503 answer(s) without Retry-After")
     if failed_after:
         problems.append(f"{len(failed_after)} request(s) sent {grace:g} s after the database was back failed")
     if failed_before:
@@ -127,10 +142,23 @@ def judge(records, *, down_at: float, back_at: float, grace: float) -> dict:
         "during": {"requests": len(during), "statuses": statuses(during)},
         "after": {"requests": len(after), "statuses": statuses(after)},
         "server_errors": len(server_errors),
+        "counts": counts(records),
+        "retry_after_on_every_503": not without_retry_after,
         "last_503_s": round(last_503, 2) if last_503 is not None else None,
         "first_success_after_restart_s": round(first_ok_after, 2) if first_ok_after is not None else None,
         "problems": problems,
         "passed": not problems,
+    }
+
+
+def counts(records) -> dict[str, int]:
+    """The run's answers as the report gives them: 200, 503, 500 and everything else."""
+    statuses = Counter(r[2] for r in records)
+    return {
+        "200": statuses[200],
+        "503": statuses[503],
+        "500": statuses[500],
+        "other": sum(statuses.values()) - statuses[200] - statuses[503] - statuses[500],
     }
 
 
@@ -144,8 +172,11 @@ def measure(
     rate: float = DEFAULT_RATE,
     grace: float = DEFAULT_GRACE,
     fault=None,
+    allowed_during=(503,),
+    alongside=None,
 ) -> dict:
-    """Load at `rate` requests/s for `seconds`, with `fault()` (a database restart) at `restart_at`."""
+    """Load at `rate` requests/s for `seconds`, with `fault()` (a database restart) at `restart_at`;
+    `alongside(stop)` (the writes in flight) runs in its own thread until `stop` is set."""
     fault = fault or (lambda: restart_database(database_url))
     paths = load.mix_paths(context)
     key, pk = load.create_api_key()
@@ -162,21 +193,78 @@ def measure(
         timeline["back_at"] = time.monotonic() - started
 
     injector = threading.Thread(target=inject)
+    stop = threading.Event()
+    companion = threading.Thread(target=alongside, args=(stop,)) if alongside else None
     try:
         injector.start()
+        if companion:
+            companion.start()
         records = load.drive(base, paths, seconds=seconds, rate=rate, api_key=key, origin=started)
         injector.join()
     finally:
+        stop.set()
+        if companion:
+            companion.join()
         # The key's own connection may have been one the fault dropped.
         from django.db import connection
 
         connection.close()
         load.delete_api_key(pk)
-    result = judge(records, down_at=timeline["down_at"], back_at=timeline["back_at"], grace=grace)
+    result = judge(
+        records,
+        down_at=timeline["down_at"],
+        back_at=timeline["back_at"],
+        grace=grace,
+        allowed_during=allowed_during,
+    )
     if timeline["action"].startswith("the fault could not"):
         result["problems"].append(timeline["action"])
         result["passed"] = False
     return {"fault": timeline["action"], "seconds": seconds, "rate": rate, "requests": len(records)} | result
+
+
+def redis_phase(server: Server, context: dict[str, str], redis, *, database_url: str, **options) -> dict:
+    """Redis killed and restarted under load: the cache and rate limits fail open, nothing answers 5xx."""
+    if redis is None:
+        return {"skipped": "redis-server is not installed on this machine; the Redis phase needs one"}
+    return measure(
+        server.base,
+        context,
+        database_url=database_url,
+        fault=redis.kill_and_restart,
+        allowed_during=(),
+        **options,
+    )
+
+
+def run_phases(args, database_url: str, context: dict[str, str]) -> dict:
+    """The PostgreSQL phase (with writes in flight) and the Redis phase, against one gunicorn."""
+    binary = fault_redis.redis_server_binary()
+    redis = fault_redis.RedisServer(binary).start() if binary else None
+    environment = {"REDIS_URL": redis.url} if redis else {}
+    options = {"seconds": args.seconds, "restart_at": args.restart_at, "rate": args.rate, "grace": args.grace}
+    try:
+        with Server(
+            port=args.port, workers=args.workers, database_url=database_url, environment=environment
+        ) as server:
+            writes = Writes()
+            postgresql = measure(
+                server.base, context, database_url=database_url, alongside=writes.run, **options
+            )
+            postgresql["writes"] = writes.verify()
+            if not postgresql["writes"]["passed"]:
+                postgresql["problems"] += postgresql["writes"]["problems"] or ["no write committed"]
+                postgresql["passed"] = False
+            redis_result = redis_phase(server, context, redis, database_url=database_url, **options)
+    finally:
+        if redis:
+            redis.stop()
+    return {
+        "sites": args.sites,
+        "redis_url": redis.url if redis else None,
+        "phases": {"postgresql": postgresql, "redis": redis_result},
+        "passed": postgresql["passed"] and redis_result.get("passed", True),
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -190,18 +278,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     args = parser.parse_args(argv)
     database_url, context = prepare(sites=args.sites)
-    with Server(port=args.port, workers=args.workers, database_url=database_url) as server:
-        result = measure(
-            server.base,
-            context,
-            database_url=database_url,
-            seconds=args.seconds,
-            restart_at=args.restart_at,
-            rate=args.rate,
-            grace=args.grace,
-        )
-    result["sites"] = args.sites
-    load.write("fault", result, fault_lines(result))
+    result = run_phases(args, database_url, context)
+    load.write("fault", result, fault_run_lines(result))
     return 0 if result["passed"] else 1
 
 

@@ -72,7 +72,7 @@ def mix_paths(context: dict[str, str], mix=MIX) -> list[tuple[Request, str]]:
 
 
 async def _get(host, port, target, headers, connection):
-    """One HTTP/1.1 GET; returns (status, the connection if it may be reused)."""
+    """One HTTP/1.1 GET; returns (status, whether it said Retry-After, the connection if it may be reused)."""
     if connection is None:
         connection = await asyncio.open_connection(host, port)
     reader, writer = connection
@@ -95,17 +95,19 @@ async def _get(host, port, target, headers, connection):
     else:
         await reader.read()
         reusable = False
+    retry_after = "retry-after" in fields
     if not reusable:
         writer.close()
-        return status, None
-    return status, connection
+        return status, retry_after, None
+    return status, retry_after, connection
 
 
 async def _drive(base, paths, *, seconds, connections, rate, api_key, seed, origin=None):
     """Requests drawn from `paths` by weight: closed loop on `connections`, or open loop at `rate`/s.
 
-    Returns one record per request: (start, end, status, name), in seconds from `origin` (a
-    time.monotonic() value; the run's own start by default). A status of 599 stands for a timeout or a connection the server dropped.
+    Returns one record per request: (start, end, status, name, whether it said Retry-After), in
+    seconds from `origin` (a time.monotonic() value; the run's own start by default). A status of
+    599 stands for a timeout or a connection the server dropped.
     """
     parts = urlsplit(base)
     host, port = parts.hostname, parts.port or 80
@@ -113,7 +115,7 @@ async def _drive(base, paths, *, seconds, connections, rate, api_key, seed, orig
     weights = [request.weight for request, _ in paths]
     loop = asyncio.get_running_loop()
     idle: list = []
-    records: list[tuple[float, float, int, str]] = []
+    records: list[tuple[float, float, int, str, bool]] = []
     start = loop.time()  # asyncio's clock is time.monotonic()
     zero = start if origin is None else origin
     slots = asyncio.Semaphore(64 if rate else connections)
@@ -126,17 +128,17 @@ async def _drive(base, paths, *, seconds, connections, rate, api_key, seed, orig
             connection = idle.pop() if idle else None
             try:
                 try:
-                    status, connection = await asyncio.wait_for(
+                    status, retry_after, connection = await asyncio.wait_for(
                         _get(host, port, path, headers, connection), REQUEST_TIMEOUT
                     )
                 except (ConnectionError, asyncio.IncompleteReadError):
                     # A kept-alive connection the server had closed: once more on a new one.
-                    status, connection = await asyncio.wait_for(
+                    status, retry_after, connection = await asyncio.wait_for(
                         _get(host, port, path, headers, None), REQUEST_TIMEOUT
                     )
             except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, OSError):
-                status, connection = 599, None
-            records.append((began, loop.time() - zero, status, request.name))
+                status, retry_after, connection = 599, False, None
+            records.append((began, loop.time() - zero, status, request.name, retry_after))
             if connection is not None:
                 idle.append(connection)
 
@@ -181,8 +183,8 @@ def is_error(status: int) -> bool:
 
 def summarise(records, seconds: float) -> dict:
     """Requests per second, p50/p95/p99 and errors, overall and per request of the mix."""
-    latencies = [end - began for began, end, _status, _name in records]
-    statuses = Counter(status for *_times, status, _name in records)
+    latencies = [record[1] - record[0] for record in records]
+    statuses = Counter(record[2] for record in records)
     errors = sum(count for status, count in statuses.items() if is_error(status))
     summary = drivers.summary(latencies, len(records), seconds, 0, errors)
     summary.pop("bytes"), summary.pop("mb_per_s")

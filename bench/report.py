@@ -155,7 +155,7 @@ def fault_lines(result: dict) -> list[str]:
         "### Fault test: PostgreSQL restarted under load",
         "",
         f"{result['requests']:,} mixed requests at {result['rate']:g}/s over {result['seconds']:g} s; at "
-        f"{result['down_at_s']:g} s: {result['fault']}; the database answered again at "
+        f"{result['down_at_s']:g} s: {result['fault']}; the server answered again at "
         f"{result['back_at_s']:g} s (outage {result['outage_s']:g} s). Every request sent from "
         f"{result['grace_s']:g} s after that must succeed.",
         "",
@@ -165,12 +165,63 @@ def fault_lines(result: dict) -> list[str]:
         f"| outage and {result['grace_s']:g} s after | {result['during']['requests']} | {cell(result['during'])} |",
         f"| after | {result['after']['requests']} | {cell(result['after'])} |",
         "",
-        f"5xx other than 503: {result['server_errors']}. Last 503 at {result['last_503_s']} s; first success "
-        f"after the restart at {result['first_success_after_restart_s']} s.",
+        f"5xx other than 503: {result['server_errors']}. Last 503: {_seconds(result['last_503_s'])}; first "
+        f"success after the restart: {_seconds(result['first_success_after_restart_s'])}.",
         "",
     ]
+    if "counts" in result:
+        counts = result["counts"]
+        lines[-1:-1] = [
+            f"Answers: {counts['200']} × 200, {counts['503']} × 503, {counts['500']} × 500, "
+            f"{counts['other']} other; Retry-After on every 503: "
+            f"{'yes' if result['retry_after_on_every_503'] else 'no'}."
+        ]
     if result["passed"]:
         lines.append("**Passed**: no 500, 503s only during the outage, every request after it succeeded.")
     else:
         lines.append("**Failed**: " + "; ".join(result["problems"]) + ".")
     return lines
+
+
+def _seconds(value) -> str:
+    return "none" if value is None else f"at {value} s"
+
+
+def fault_run_lines(result: dict) -> list[str]:
+    """`make faulttest` (bench/fault.py): a table of its phases, then each phase as fault_lines gives it."""
+    phases = result["phases"]
+    lines = [
+        "",
+        "### Fault test: phases",
+        "",
+        "| phase | fault | requests | 200 | 503 | 500 | other | Retry-After on every 503 | passed |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, phase in phases.items():
+        if "skipped" in phase:
+            lines.append(f"| {name} | skipped: {phase['skipped']} | | | | | | | skipped |")
+            continue
+        c = phase["counts"]
+        lines.append(
+            f"| {name} | {phase['fault']} | {phase['requests']} | {c['200']} | {c['503']} | {c['500']} | "
+            f"{c['other']} | {'yes' if phase['retry_after_on_every_503'] else 'no'} | "
+            f"{'yes' if phase['passed'] else 'no'} |"
+        )
+    writes = phases["postgresql"].get("writes")
+    if writes:
+        lines += [
+            "",
+            f"Writes in flight through the PostgreSQL outage: {writes['attempted']} attempted, "
+            f"{writes['committed']} committed, {writes['failed_with_error']} failed with an error "
+            f"({', '.join(f'{n} × {e}' for e, n in writes['errors'].items()) or 'none'}; "
+            f"{writes['failed_but_present']} of them committed whole), {writes['half_written']} half written, "
+            f"{writes['lost']} lost.",
+        ]
+    for name, phase in phases.items():
+        if "skipped" not in phase:
+            lines += [line.replace("PostgreSQL restarted", name_title(name)) for line in fault_lines(phase)]
+    return lines
+
+
+def name_title(name: str) -> str:
+    return {"postgresql": "PostgreSQL stopped", "redis": "Redis killed and restarted"}.get(name, name)

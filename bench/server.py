@@ -38,8 +38,13 @@ def server_environment(database_url: str) -> dict[str, str]:
 class Server:
     """gunicorn serving the portal on 127.0.0.1:`port`, stopped by `stop()` (or leaving the `with`)."""
 
-    def __init__(self, *, port: int, workers: int, database_url: str):
+    def __init__(
+        self, *, port: int, workers: int, database_url: str, environment: dict[str, str] | None = None
+    ):
         self.port, self.workers, self.database_url = port, workers, database_url
+        self.environment = (
+            environment or {}
+        )  # on top of server_environment's, e.g. the fault test's REDIS_URL
         self.process: subprocess.Popen | None = None
 
     @property
@@ -69,7 +74,7 @@ class Server:
         self.process = subprocess.Popen(  # noqa: S603
             self.command(),
             cwd=BASE_DIR,
-            env=server_environment(self.database_url),
+            env=server_environment(self.database_url) | self.environment,
             stdout=self.log,
             stderr=self.log,
         )
