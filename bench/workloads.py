@@ -1,4 +1,4 @@
-"""What `make bench` measures: its anchors, every workload of issue 8 and the targets, as one table.
+"""What `make bench` measures: its anchors, every page, API and export workload and its target, as one table.
 
 A workload is a name, how to measure it (`kind`), a URL template filled from the data in the
 bench database (`{site_slug}`, `{bbox_1000}`, ...), the anchor its figure is divided by, and its
