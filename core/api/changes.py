@@ -104,6 +104,9 @@ class ChangesView(PortalAPIMixin, APIView):
     extra_query_parameters = ("since", "page_size")
     # The feed moves with every write; a shared cache must not hold a page for long.
     cache_max_age = 0
+    # Nor may ours: an answer also depends on which transactions are still running (an entry
+    # held back by one appears when it ends), which the landscape's version does not follow.
+    cache_answers = False
     # kind -> the URL name of its detail view, given by the URLconf so core names no app.
     detail_views: dict[str, str] = {}
 

@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils.http import http_date
+from rest_framework_api_key.models import APIKey
 
 from casestudies.services import case_study_preview_link_create, case_study_preview_link_revoke
 from core import backups
@@ -174,12 +175,19 @@ def test_a_shared_cache_entry_is_never_filled_from_a_replica_behind_the_write(re
 
 @copies
 def test_last_modified_comes_from_the_database_that_produced_the_body(replica):
-    response = Client().get(reverse("api-v1:site-list"))
+    # A partner's keyed request is never answered from the shared cache: the request's replica reads.
+    _api_key, key = APIKey.objects.create_key(name="Knowledge Transfer Network")
+    response = Client().get(reverse("api-v1:site-list"), HTTP_X_API_KEY=key)
     assert [site["name"] for site in response.json()["results"]] == ["Copied to the replica"]
     # Stamped by the replica that answered, so a client revalidating after the replica has caught
     # up gets the newer list rather than a 304 for the old one.
     replica_latest = Site.objects.using(REPLICA).aggregate(latest=Max("updated_at"))["latest"]
     assert response["Last-Modified"] == http_date(replica_latest.timestamp())
+    # An anonymous answer fills the shared cache, so it is computed on the primary and stamped by it.
+    shared = Client().get(reverse("api-v1:site-list"))
+    assert len(shared.json()["results"]) == 2
+    primary_latest = Site.objects.using("default").aggregate(latest=Max("updated_at"))["latest"]
+    assert shared["Last-Modified"] == http_date(primary_latest.timestamp())
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def test_the_demo_gives_every_workstream_initiatives_with_their_partners():
     assert sorted(programme.partners.values_list("name", flat=True)) == [
         "ABPI",
         "BioIndustry Association",
-        "MHRA",
+        "Medicines and Healthcare products Regulatory Agency (MHRA)",
     ]
     # A partner not yet in the directory is added as an organisation of kind "other".
     assert Organisation.objects.get(name="FTI Consulting").kind == Organisation.Kind.OTHER
