@@ -2,12 +2,13 @@
 
     DATABASE_URL=<bench database> python -m bench.digest_probe --alerts 10000 --changed 500 --budget 60
 
-In one transaction that is rolled back at the end (the bench data stays as generated): makes
-`--alerts` confirmed daily alerts over a spread of searches (regions, capabilities, both, a word,
-everything), changes `--changed` sites through the site service (so each change has its history
-and its changes-record entry, as an edit in the admin does), then sends due digests one by one
-with `following.alerts.send_digest` (the worker's task) into memory until every alert is done or
-`--budget` seconds have passed, and reads the feed of a broad search and of everything. Prints
+Changes `--changed` sites through the site service and commits (so each change has its history
+and its changes-record entry, as a day of edits in the admin does; the edits stay, a new
+`make bench-data` starts afresh), makes `--alerts` confirmed daily alerts over a spread of
+searches (regions, capabilities, both, words, everything) that have heard everything before
+those edits, then sends due digests one by one with `following.alerts.send_digest` (the
+worker's task) into memory until every alert is done or `--budget` seconds have passed, and
+reads the feed of a broad search and of everything. The alerts are deleted at the end. Prints
 one line of JSON: digests per second, the time for all of them at that rate, mails sent, the
 changes per mail, and the feeds' times.
 """
@@ -23,6 +24,7 @@ import sys
 import time
 
 PROBE_SEED = 20261202
+PROBE_DOMAIN = "bench-digests.invalid"
 FEED_REPEATS = 20
 FEED_LIMIT = 50
 
@@ -48,19 +50,18 @@ def searches(rng: random.Random) -> list[str]:
     ]
 
 
-def _follow(queries: list[str], count: int, rng: random.Random) -> list[int]:
+def _follow(queries: list[str], count: int, rng: random.Random, position) -> list[int]:
+    """`count` alerts due now, each having heard everything up to `position`."""
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from following.changes import head
     from following.models import Alert, AlertFrequency
 
-    position = head()
     day_ago = timezone.now() - timedelta(days=1, minutes=1)
     alerts = Alert.objects.bulk_create(
         Alert(
-            email=f"bench-{number}@example.org",
+            email=f"{number}@{PROBE_DOMAIN}",
             query=rng.choice(queries),
             frequency=AlertFrequency.DAILY,
             confirmed_at=day_ago,
@@ -107,42 +108,46 @@ def probe(*, alerts: int, changed: int, budget: float) -> dict:
     from django.test.utils import override_settings
 
     from following.alerts import send_digest
+    from following.changes import head
+    from following.models import Alert
 
     rng = random.Random(PROBE_SEED)
-    with (
-        override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
-        transaction.atomic(),
-    ):
-        queries = searches(rng)
-        alert_ids = _follow(queries, alerts, rng)
+    queries = searches(rng)
+    position = head()
+    # Committed, as the admin's edits are: a digest reads only what is final.
+    with transaction.atomic():
         sites_changed = _change_sites(changed, rng)
-        mail.outbox = []
-        done, start = 0, time.perf_counter()
-        for alert_id in alert_ids:
-            send_digest(alert_id)
-            done += 1
-            if time.perf_counter() - start > budget:
-                break
-        seconds = time.perf_counter() - start
-        per_mail = [message.body.count("\n- ") for message in mail.outbox]
-        result = {
-            "alerts": alerts,
-            "searches": len(queries),
-            "sites_changed": sites_changed,
-            "digests": done,
-            "partial": done < alerts,
-            "seconds": round(seconds, 2),
-            "digests_per_s": round(done / seconds, 1) if seconds else 0.0,
-            "minutes_for_all": round(alerts / (done / seconds) / 60, 1) if done else None,
-            "mails": len(mail.outbox),
-            "lines_per_mail_median": statistics.median(per_mail) if per_mail else 0,
-            # The most common capability: the broadest filtered search.
-            "feed_broad_query": next(query for query in queries if query.startswith("capability=")),
-            "feed_broad_ms": _feed_ms(next(query for query in queries if query.startswith("capability="))),
-            "feed_everything_ms": _feed_ms(""),
-        }
-        transaction.set_rollback(True)
-    return result
+    alert_ids = _follow(queries, alerts, rng, position)
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            done, start = 0, time.perf_counter()
+            for alert_id in alert_ids:
+                send_digest(alert_id)
+                done += 1
+                if time.perf_counter() - start > budget:
+                    break
+            seconds = time.perf_counter() - start
+            per_mail = [message.body.count("\n- ") for message in mail.outbox]
+            broad = next(query for query in queries if query.startswith("capability="))
+            return {
+                "alerts": alerts,
+                "searches": len(queries),
+                "sites_changed": sites_changed,
+                "digests": done,
+                "partial": done < alerts,
+                "seconds": round(seconds, 2),
+                "digests_per_s": round(done / seconds, 1) if seconds else 0.0,
+                "minutes_for_all": round(alerts / (done / seconds) / 60, 1) if done else None,
+                "mails": len(mail.outbox),
+                "lines_per_mail_median": statistics.median(per_mail) if per_mail else 0,
+                # The most common capability: the broadest filtered search.
+                "feed_broad_query": broad,
+                "feed_broad_ms": _feed_ms(broad),
+                "feed_everything_ms": _feed_ms(""),
+            }
+    finally:
+        Alert.objects.filter(email__endswith=f"@{PROBE_DOMAIN}").delete()
 
 
 def main(argv: list[str]) -> int:
