@@ -52,6 +52,7 @@ class ApiRootView(PortalAPIMixin, APIView):
                         ("initiatives", "initiative-list"),
                         ("case_studies", "case-study-list"),
                         ("changes", "changes"),
+                        ("webhooks", "webhook-list"),
                     )
                 },
                 "downloads": {
