@@ -14,6 +14,7 @@ from rest_framework_api_key.models import APIKey
 
 from core.api.access import RequiresPartnerKey
 from core.api.renderers import ORJSONRenderer
+from core.api.schema import KEY_REQUIRED
 from core.api.views import PortalAPIMixin
 
 from .. import webhooks
@@ -22,6 +23,7 @@ from ..tasks import enqueue_delivery
 from . import serializers as s
 
 
+@extend_schema(tags=["webhooks"], extensions={KEY_REQUIRED: True})
 @extend_schema_view(
     list=extend_schema(summary="List your webhook endpoints"),
     retrieve=extend_schema(summary="One of your webhook endpoints"),

@@ -11,10 +11,9 @@ from following.tasks import tick
 from tests.following.factories import WebhookEndpointFactory
 from tests.manufacturers.factories import SiteFactory, region
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("immediate_tasks"),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
+# Scanning for changes reads committed transactions only, so tests that deliver changes commit.
+delivers_changes = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 WEBHOOKS = "/api/v1/webhooks/"
 
@@ -44,6 +43,7 @@ def verify(secret, request):
     return Webhook(secret).verify(request["body"], request["headers"])
 
 
+@delivers_changes
 def test_registering_shows_the_secret_once_and_matching_changes_are_signed_with_it(partner, receiver):
     client, api_key = partner
     hook = receiver()
@@ -150,6 +150,7 @@ def test_plain_http_to_this_machine_only_where_allowed(partner, settings):
     assert register(client, "http://127.0.0.1:8001/hook").status_code == 201
 
 
+@delivers_changes
 def test_rotating_gives_a_new_secret_that_signs_the_next_delivery(partner, receiver):
     client, _api_key = partner
     hook = receiver()
@@ -197,6 +198,7 @@ def test_a_disabled_endpoint_can_be_enabled_again(partner):
     assert WebhookEndpoint.objects.get().is_active
 
 
+@delivers_changes
 def test_deleting_an_endpoint_stops_its_deliveries(partner, receiver):
     client, _api_key = partner
     hook = receiver()
