@@ -248,3 +248,11 @@ def test_the_schema_documents_the_webhook_endpoints():
         assert "post" in paths[f"/api/v1/webhooks/{{id}}/{action}/"]
     assert "201" in paths[WEBHOOKS]["post"]["responses"]
     assert "202" in paths["/api/v1/webhooks/{id}/test/"]["post"]["responses"]
+
+
+def test_the_partner_guide_explains_registering_rotating_and_testing(client):
+    html = client.get("/api/").content.decode()
+    assert 'id="webhook-endpoints"' in html
+    for words in ("webhooks/42/rotate-secret/", "webhooks/42/test/", "it is shown only this once"):
+        assert words in html
+    assert "http://testserver/api/v1/webhooks/" in html
