@@ -80,7 +80,7 @@ def endpoint_create(
     with transaction.atomic():
         if api_key is not None:
             # The key's row is locked so two registrations at once cannot both slip under the cap.
-            APIKey.objects.select_for_update().filter(pk=api_key.pk).exists()
+            APIKey.objects.select_for_update().only("pk").get(pk=api_key.pk)
             limit = settings.WEBHOOK_ENDPOINTS_PER_KEY
             if WebhookEndpoint.objects.owned_by(api_key).count() >= limit:
                 raise ValidationError(
