@@ -256,3 +256,9 @@ def test_the_partner_guide_explains_registering_rotating_and_testing(client):
     for words in ("webhooks/42/rotate-secret/", "webhooks/42/test/", "it is shown only this once"):
         assert words in html
     assert "http://testserver/api/v1/webhooks/" in html
+
+
+def test_an_unsafe_request_to_an_unknown_api_path_is_a_json_404():
+    client = APIClient(enforce_csrf_checks=True)
+    response = client.post(f"{WEBHOOKS}not-a-number/test/")
+    assert response.status_code == 404 and "detail" in response.json()
