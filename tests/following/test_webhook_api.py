@@ -239,6 +239,15 @@ def test_the_admin_list_shows_each_endpoints_owner(partner, admin_client):
     assert "Staff (no key)" in html
 
 
+def test_staff_endpoints_in_the_admin_follow_the_same_address_rules(admin_client):
+    response = admin_client.post(
+        "/admin/following/webhookendpoint/add/",
+        {"url": "http://hooks.example.org/mmip", "query": "region=scotland", "is_active": "on"},
+    )
+    assert response.status_code == 200 and "Use an https:// address." in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+
 def test_the_schema_documents_the_webhook_endpoints():
     schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
     paths = schema["paths"]
@@ -255,7 +264,7 @@ def test_the_partner_guide_explains_registering_rotating_and_testing(client):
     assert 'id="webhook-endpoints"' in html
     for words in ("webhooks/42/rotate-secret/", "webhooks/42/test/", "it is shown only this once"):
         assert words in html
-    assert "http://testserver/api/v1/webhooks/" in html
+    assert "API=http://testserver/api/v1/" in html
 
 
 def test_an_unsafe_request_to_an_unknown_api_path_is_a_json_404():
