@@ -142,6 +142,16 @@ bench-data: db
 bench: db
 	$(PY) -m bench.run --sizes $(SIZES) --seconds $(BENCH_SECONDS) --seed $(SEED) --port $(BENCH_PORT)
 
+# A day's digests for ALERTS followed searches, and the feed of a broad search, on the bench
+# database as bench-data left it (docs/performance.md, "Digests and feeds"); changes nothing.
+.PHONY: bench-digests
+ALERTS ?= 10000
+DIGEST_SECONDS ?= 60
+
+bench-digests: db
+	@url="$$($(PY) -m bench.database url)"; \
+	DATABASE_URL="$$url" DEBUG=1 $(PY) -m bench.digest_probe --alerts $(ALERTS) --budget $(DIGEST_SECONDS)
+
 # The mixed load test and the fault test (docs/performance.md), alone, on the bench database
 # (LOAD_SITES generated sites). `make bench` runs both too. The fault test restarts the embedded
 # PostgreSQL under load; with DATABASE_URL it runs FAULT_RESTART_COMMAND, or terminates the bench

@@ -49,16 +49,13 @@ def unsubscribe_url(alert: Alert) -> str:
 
 @transaction.atomic
 def alert_subscribe(*, email: str, search: Search, frequency: str) -> Alert:
-    """Record a sign-up and queue the confirmation email; a repeat sign-up just sends it again."""
-    from .tasks import send_confirmation  # the tasks import this module
-
+    """Record a sign-up (a repeat sign-up finds the one it made); the caller queues the confirmation email."""
     alert, _created = Alert.objects.get_or_create(
         email=email.strip().lower(), query=search.query, defaults={"frequency": frequency}
     )
     if alert.frequency != frequency and alert.confirmed_at is None:
         alert.frequency = frequency
         alert.save(update_fields=["frequency", "updated_at"])
-    transaction.on_commit(lambda: send_confirmation.enqueue(alert.pk))
     return alert
 
 

@@ -34,6 +34,11 @@ def deliver_webhook(delivery_id: str) -> str | None:
     return status
 
 
+def queue_confirmation(alert: Alert) -> None:
+    """Send the confirmation email from the worker once the sign-up has committed (again on a repeat sign-up)."""
+    transaction.on_commit(lambda: send_confirmation.enqueue(alert.pk))
+
+
 def enqueue_delivery(delivery: WebhookDelivery) -> None:
     transaction.on_commit(lambda: deliver_webhook.enqueue(str(delivery.pk)))
 

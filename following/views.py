@@ -13,7 +13,7 @@ from django_ratelimit.core import is_ratelimited
 
 from core.client_ip import client_ip
 
-from . import alerts
+from . import alerts, tasks
 from .feeds import directory_path
 from .forms import AlertForm
 from .models import Alert
@@ -35,9 +35,10 @@ def follow(request):
             )
             status = 429
         elif form.is_valid():
-            alerts.alert_subscribe(
+            alert = alerts.alert_subscribe(
                 email=form.cleaned_data["email"], search=search, frequency=form.cleaned_data["frequency"]
             )
+            tasks.queue_confirmation(alert)
             return redirect(reverse("following:alert-sent") + (f"?{search.query}" if search.query else ""))
         else:
             status = 400

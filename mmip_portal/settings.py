@@ -78,9 +78,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     # The portal, lowest layer first (docs/architecture.md).
     "core",
     "manufacturers",
+    "following",
     "workstreams",
     "casestudies",
     "pages",
@@ -418,6 +421,15 @@ SPECTACULAR_SETTINGS = {
         "url": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
     },
 }
+
+# Outgoing mail (alerts, confirmations) comes from the portal's address; development keeps each
+# sent message as a file in var/mail/, production sends by SMTP (settings_background).
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"MMIP alerts <{CONTACT_EMAIL}>")
+ADMINS = [("MMIP team", CONTACT_EMAIL)]
+_mail_to_files = (DEBUG or TESTING) and not os.environ.get("EMAIL_HOST")
+EMAIL_BACKEND = f"django.core.mail.backends.{'filebased' if _mail_to_files else 'smtp'}.EmailBackend"
+EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
+EMAIL_USE_TLS = _bool(os.environ.get("EMAIL_USE_TLS", "true"))
 
 # --- Map -----------------------------------------------------------------------------------------
 

@@ -1,31 +1,15 @@
-"""Background work (django-tasks), email and following a search, read from the environment like the
-rest (docs/deployment.md). Star-imported at the end of settings.py, from whose values it builds."""
+"""Background work (django-tasks), outgoing mail and following a search, read from the environment
+like the rest (docs/deployment.md). Star-imported at the end of settings.py; what depends on the
+portal's other settings (the sender's address, the development mail folder) is set there."""
 
 import os
 
-from mmip_portal import settings as _base
-
-# django-tasks beside the other libraries; `following` between manufacturers and workstreams, its layer.
-_apps = _base.INSTALLED_APPS
-_at = _apps.index("core")
-INSTALLED_APPS = [*_apps[:_at], "django_tasks", "django_tasks_db", *_apps[_at:]]
-INSTALLED_APPS.insert(INSTALLED_APPS.index("manufacturers") + 1, "following")
-
 # Background work: django-tasks with its database backend (the worker is `manage.py db_worker`).
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
-DEFAULT_FROM_EMAIL = SERVER_EMAIL = os.environ.get(
-    "DEFAULT_FROM_EMAIL", f"MMIP alerts <{_base.CONTACT_EMAIL}>"
-)
-ADMINS = [("MMIP team", _base.CONTACT_EMAIL)]
-# Development keeps each sent message as a file in var/mail/; production sends by SMTP.
-_development = (_base.DEBUG or _base.TESTING) and not os.environ.get("EMAIL_HOST")
-EMAIL_BACKEND = f"django.core.mail.backends.{'filebased' if _development else 'smtp'}.EmailBackend"
-EMAIL_FILE_PATH = _base.BASE_DIR / "var" / "mail"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = _base._bool(os.environ.get("EMAIL_USE_TLS", "true"))
 
 # Following a search (the `following` app): alerts by email, signed webhooks. Links in mail use PORTAL_URL.
 PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -9,6 +9,7 @@ Public pages are found by walking the URLconf, so a page added later is probed t
 import re
 import warnings
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -21,11 +22,14 @@ from django.urls.resolvers import RegexPattern
 from django.utils import timezone
 
 from casestudies.models import CaseStudy, ChangeNote
+from casestudies.preview_links import case_study_preview_link_create
 from core.api.access import RequiresPartnerKey
+from following.alerts import confirm_token, manage_token
 from manufacturers.models import Organisation, Site
 from manufacturers.services import organisation_save, site_save
 from pages.insights import CHART_SPECS
-from tests.casestudies.factories import CaseStudyFactory, RegulatoryTopicFactory
+from tests.casestudies.factories import CaseStudyFactory, RegulatoryTopicFactory, StaffUserFactory
+from tests.following.factories import AlertFactory
 from tests.manufacturers.factories import (
     CapabilityFactory,
     LicenceFactory,
@@ -139,21 +143,44 @@ def _landscape_with(payload: str) -> dict[str, str]:
         "<collection_id>": "sites",
         "<feature_id>": str(site.pk),
         "<chart>": CHART_SPECS[0].key,
+        **_token_urls(payload, case_study),
     }
+
+
+def _token_urls(text: str, case_study: CaseStudy) -> dict[str, str]:
+    """The pages a link in an email or a preview opens, {route: URL}: an alert whose search holds `text`."""
+    alert = AlertFactory(email="reader@example.org", query=urlencode({"q": text}), confirmed_at=None)
+    publisher = StaffUserFactory(username="probe-publisher", group="Publishers")
+    preview = case_study_preview_link_create(case_study=case_study, by=publisher)
+    return {
+        "alerts/confirm/<str:token>/": reverse("following:alert-confirm", args=[confirm_token(alert)]),
+        "alerts/<uuid:token>/unsubscribe/": reverse("following:alert-unsubscribe", args=[alert.token]),
+        "alerts/manage/<str:token>/": reverse("following:alert-manage", args=[manage_token(alert.email)]),
+        PREVIEW_ROUTE: preview.get_absolute_url(),
+    }
+
+
+# A preview link shows a draft to whoever holds it: that is what it is for.
+PREVIEW_ROUTE = "case-studies/preview/<str:token>/"
 
 
 # Endpoints that answer 400 without some query parameters get the ones a real client sends.
 QUERY_FOR_ROUTE = {"map/clusters.json": "?zoom=6&bbox=-9,49,2,61"}
 
 
-def _urls(slugs: dict[str, str]) -> list[str]:
-    """A URL for every public route: a `slug` is filled from the section named just before it
-    (`sites/<slug:slug>/`, `api/v1/sites/<slug:slug>/`); a route with other parameters is reported."""
+def _urls(slugs: dict[str, str], *, skip: frozenset[str] = frozenset()) -> list[str]:
+    """A URL for every public route but those in `skip`: given whole for a route (a token's), or a
+    `slug` filled from the section named just before it (`sites/<slug:slug>/`,
+    `api/v1/sites/<slug:slug>/`); a route with other parameters is reported."""
     urls = []
     for route in public_routes():
         parameters = re.findall(r"<(?:\w+:)?(\w+)>", route)
         section = re.search(r"([\w-]+)/<(?:\w+:)?slug>", route)
-        if not parameters:
+        if route in skip:
+            continue
+        if route in slugs:
+            urls.append(slugs[route])
+        elif not parameters:
             urls.append("/" + route + QUERY_FOR_ROUTE.get(route, ""))
         elif parameters == ["slug"] and section and section.group(1) in slugs:
             urls.append("/" + re.sub(r"<(?:\w+:)?slug>", slugs[section.group(1)], route))
@@ -443,9 +470,10 @@ def test_no_draft_or_scheduled_case_study_reaches_any_public_path(client):
         "case-studies": hidden[0].slug,
         "workstreams": hidden[0].workstream.slug,
         "initiatives": InitiativeFactory(workstream=hidden[0].workstream, partners=[organisation]).slug,
+        **_token_urls("Reader", CaseStudyFactory(organisation=organisation, published=True)),
     }
     seen_public = False
-    for url in _urls(slugs):
+    for url in _urls(slugs, skip=frozenset({PREVIEW_ROUTE})):
         body = _body(client.get(url))
         assert "Withheld" not in body, url
         seen_public |= "Public one" in body
