@@ -21,5 +21,3 @@ WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))  # seconds
 WEBHOOK_RETRY_BASE = float(os.environ.get("WEBHOOK_RETRY_BASE", "30"))  # seconds before the first retry
 # Endpoints one API key may register: each is scanned for changes every tick.
 WEBHOOK_ENDPOINTS_PER_KEY = int(os.environ.get("WEBHOOK_ENDPOINTS_PER_KEY", "20"))
-# Plain http:// to localhost, for a receiver on a developer's machine or in the tests.
-WEBHOOK_ALLOW_LOCAL_HTTP = _base.DEBUG or _base.TESTING
