@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import webhooks
@@ -83,6 +84,14 @@ class WebhookEndpointForm(forms.ModelForm):
             )
         }
 
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            webhooks.validate_endpoint_url(url)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["url"]) from error
+        return url
+
     def clean_query(self):
         try:
             return parse_search(self.cleaned_data["query"]).query
@@ -95,8 +104,9 @@ class WebhookEndpointForm(forms.ModelForm):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    list_display = ("url", "api_key", "query", "is_active", "consecutive_failures", "disabled_at")
-    list_filter = ("is_active",)
+    list_display = ("url", "owner", "query", "is_active", "consecutive_failures", "disabled_at")
+    list_filter = ("is_active", ("api_key", admin.EmptyFieldListFilter))
+    list_select_related = ("api_key",)
     fields = ("api_key", "url", "query", "description", "is_active", "consecutive_failures", "disabled_at")
     readonly_fields = ("consecutive_failures", "disabled_at")
     actions = ["send_test_event", "rotate_secret", "enable"]
@@ -110,6 +120,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             obj.secret = webhooks.new_secret()
             self.message_user(request, _secret_message(obj.secret), messages.WARNING)
         super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("owner"), ordering="api_key__name")
+    def owner(self, obj):
+        # Partners register endpoints with their key; the rest were made here by staff.
+        return obj.api_key.name if obj.api_key else _("Staff (no key)")
 
     @admin.action(description=_("Send test event"))
     def send_test_event(self, request, queryset):

@@ -66,11 +66,22 @@ class Alert(TimeStampedModel):
         return f"{self.get_frequency_display()}: {self.query or '(all sites)'}"
 
 
+class WebhookEndpointQuerySet(models.QuerySet):
+    def owned_by(self, api_key: APIKey):
+        return self.filter(api_key=api_key)
+
+
 class WebhookEndpoint(TimeStampedModel):
     """A URL a partner (an API key) wants each matching change POSTed to, signed with its own secret."""
 
+    # The key that registered it through the API; empty for an endpoint staff made in the admin.
     api_key = models.ForeignKey(
-        APIKey, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("API key")
+        APIKey,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="webhook_endpoints",
+        verbose_name=_("API key"),
     )
     url = models.URLField(_("URL"), max_length=500)
     query = models.CharField(_("search"), max_length=1000, blank=True)
@@ -83,6 +94,8 @@ class WebhookEndpoint(TimeStampedModel):
     # Where in the changes record (core.changes) the next scan for deliveries starts.
     cursor_txid = models.BigIntegerField(default=0, editable=False)
     cursor_entry = models.BigIntegerField(default=0, editable=False)
+
+    objects = WebhookEndpointQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("webhook endpoint")

@@ -11,6 +11,7 @@ staff are told by email.
 """
 
 import base64
+import ipaddress
 import json
 import logging
 import random
@@ -19,12 +20,16 @@ import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework_api_key.models import APIKey
 from standardwebhooks.webhooks import Webhook
 
 from .changes import Position, changes_after, head
@@ -35,28 +40,73 @@ logger = logging.getLogger(__name__)
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the Standard Webhooks prefix, not a secret)
 USER_AGENT = "MMIP-portal-webhooks/1"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def validate_endpoint_url(url: str) -> None:
+    """HTTPS to a public host; ValidationError keyed `url` otherwise.
+
+    The body and its signature cross the internet, so plain HTTP is refused, except to this
+    machine where WEBHOOK_ALLOW_LOCAL_HTTP says so (development and tests run local receivers).
+    An address written as a private or loopback IP is refused: the portal would be posting into
+    its own network on a partner's say-so.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "http" and host in LOCAL_HOSTS and settings.WEBHOOK_ALLOW_LOCAL_HTTP:
+        return
+    if parts.scheme != "https" or not host:
+        raise ValidationError({"url": [_("Use an https:// address.")]})
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if host == "localhost" or (address is not None and not address.is_global):
+        raise ValidationError({"url": [_("Use an address on the public internet.")]})
+
+
 def endpoint_create(
-    *, api_key, url: str, search: Search, description: str = ""
+    *, api_key: APIKey | None, url: str, search: Search, description: str = ""
 ) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint and its secret, which the caller shows once: it is never displayed again."""
-    secret = new_secret()
-    position = head()  # an endpoint hears of changes made after it was registered
-    endpoint = WebhookEndpoint.objects.create(
-        api_key=api_key,
-        url=url,
-        query=search.query,
-        description=description,
-        secret=secret,
-        cursor_txid=position.txid,
-        cursor_entry=position.entry,
-    )
+    """A new endpoint and its secret, which the caller shows once: it is never displayed again.
+
+    A key may own at most WEBHOOK_ENDPOINTS_PER_KEY endpoints; each is scanned every tick.
+    """
+    validate_endpoint_url(url)
+    with transaction.atomic():
+        if api_key is not None:
+            # The key's row is locked so two registrations at once cannot both slip under the cap.
+            APIKey.objects.select_for_update().only("pk").get(pk=api_key.pk)
+            limit = settings.WEBHOOK_ENDPOINTS_PER_KEY
+            if WebhookEndpoint.objects.owned_by(api_key).count() >= limit:
+                raise ValidationError(
+                    _(
+                        "This key already has %(limit)d webhook endpoints, the most one key may have. "
+                        "Delete one it no longer needs first."
+                    )
+                    % {"limit": limit}
+                )
+        secret = new_secret()
+        position = head()  # an endpoint hears of changes made after it was registered
+        endpoint = WebhookEndpoint.objects.create(
+            api_key=api_key,
+            url=url,
+            query=search.query,
+            description=description,
+            secret=secret,
+            cursor_txid=position.txid,
+            cursor_entry=position.entry,
+        )
     return endpoint, secret
+
+
+def endpoint_delete(endpoint: WebhookEndpoint) -> None:
+    """The endpoint and its deliveries, pending ones included: nothing more is sent to it."""
+    endpoint.delete()
 
 
 def endpoint_rotate_secret(endpoint: WebhookEndpoint) -> str:
@@ -190,9 +240,11 @@ def _disable(endpoint: WebhookEndpoint, *, now) -> None:
     endpoint.is_active, endpoint.disabled_at = False, now
     endpoint.save(update_fields=["is_active", "disabled_at", "updated_at"])
     logger.warning("webhook endpoint disabled", extra={"endpoint": endpoint.pk})
+    owner = f"API key {endpoint.api_key.name}" if endpoint.api_key else "registered by staff"
     message = (
-        f"The webhook endpoint {endpoint.url} (API key {endpoint.api_key.name}) failed "
+        f"The webhook endpoint {endpoint.url} ({owner}) failed "
         f"{endpoint.consecutive_failures} times in a row and has been disabled. "
-        "Re-enable it in the admin once its owner has fixed it; pending deliveries resume then."
+        "Its owner can re-enable it through the API once the receiver is fixed, or staff in the "
+        "admin; pending deliveries resume then."
     )
     transaction.on_commit(lambda: mail_admins("Webhook endpoint disabled", message, fail_silently=True))

@@ -40,6 +40,7 @@ v1_patterns = [
     path("", include("manufacturers.api.urls")),
     path("", include("workstreams.api.urls")),
     path("", include("casestudies.api.urls")),
+    path("", include("following.api.urls")),
 ]
 
 urlpatterns = [

@@ -430,6 +430,8 @@ _mail_to_files = (DEBUG or TESTING) and not os.environ.get("EMAIL_HOST")
 EMAIL_BACKEND = f"django.core.mail.backends.{'filebased' if _mail_to_files else 'smtp'}.EmailBackend"
 EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 EMAIL_USE_TLS = _bool(os.environ.get("EMAIL_USE_TLS", "true"))
+# Webhooks may go by plain http:// to localhost, for a receiver on a developer's machine or in the tests.
+WEBHOOK_ALLOW_LOCAL_HTTP = DEBUG or TESTING
 
 # --- Map -----------------------------------------------------------------------------------------
 

@@ -19,3 +19,5 @@ WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))  # tries
 WEBHOOK_DISABLE_AFTER = int(os.environ.get("WEBHOOK_DISABLE_AFTER", "20"))  # failed tries in a row
 WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))  # seconds
 WEBHOOK_RETRY_BASE = float(os.environ.get("WEBHOOK_RETRY_BASE", "30"))  # seconds before the first retry
+# Endpoints one API key may register: each is scanned for changes every tick.
+WEBHOOK_ENDPOINTS_PER_KEY = int(os.environ.get("WEBHOOK_ENDPOINTS_PER_KEY", "20"))

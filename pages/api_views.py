@@ -52,6 +52,7 @@ class ApiRootView(PortalAPIMixin, APIView):
                         ("initiatives", "initiative-list"),
                         ("case_studies", "case-study-list"),
                         ("changes", "changes"),
+                        ("webhooks", "webhook-list"),
                     )
                 },
                 "downloads": {
@@ -91,6 +92,7 @@ def partner_guide(request):
         "ogc_root": request.build_absolute_uri(reverse("ogc:landing-page")),
         "changes_url": reverse("api-v1:changes"),
         "retention_days": settings.CHANGES_RETENTION_DAYS,
+        "webhook_limit": settings.WEBHOOK_ENDPOINTS_PER_KEY,
         "contact_email": settings.CONTACT_EMAIL,
     }
     return render(request, "api/partner_guide.html", context)

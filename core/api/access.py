@@ -70,3 +70,15 @@ class PartnerKeyIsUsable(permissions.BasePermission):
             ) % {"date": date_format(localtime(api_key.expiry_date), "j F Y H:i")}
             return False
         return True
+
+
+class RequiresPartnerKey(PartnerKeyIsUsable):
+    """Only a partner with a usable key: for what belongs to a key, such as its webhook endpoints."""
+
+    def has_permission(self, request, view):
+        if not isinstance(request.auth, APIKey):
+            # A 401 with WWW-Authenticate, saying what to send.
+            raise exceptions.NotAuthenticated(
+                _("This needs your API key, sent as X-Api-Key: <key> or Authorization: Api-Key <key>.")
+            )
+        return super().has_permission(request, view)

@@ -15,17 +15,17 @@ ERROR = {
 }
 VALIDATION_ERROR = {
     "type": "object",
-    "description": "Each bad query parameter, with the reasons it was refused.",
+    "description": "Each bad query parameter or field, with the reasons it was refused.",
     "additionalProperties": {"type": "array", "items": {"type": "string"}},
 }
 ERROR_RESPONSES = {
     "304": {"description": "Not modified: the `ETag` or `Last-Modified` the client holds is current."},
     "400": {
-        "description": "A query parameter is unknown or has a bad value; the body names it and says why.",
+        "description": "A query parameter or a field sent is unknown or has a bad value; the body names it and says why.",
         "content": {"application/json": {"schema": VALIDATION_ERROR}},
     },
     "401": {
-        "description": "The API key sent is not recognised.",
+        "description": "The API key sent is not recognised, or none was sent where one is needed.",
         "content": {"application/json": {"schema": ERROR}},
     },
     "403": {
@@ -43,6 +43,8 @@ ERROR_RESPONSES = {
         "content": {"application/json": {"schema": ERROR}},
     },
 }
+# Marks an operation that needs a key (extend_schema(extensions=…)): no anonymous alternative.
+KEY_REQUIRED = "x-api-key-required"
 TEXT_SCHEMAS = {
     "text/csv": {"type": "string", "description": "UTF-8 CSV with a header row."},
     "text/html": {"type": "string"},
@@ -61,7 +63,8 @@ def document_errors_and_formats(result, generator, request, public):
     """Every operation may answer 304, 400, 401, 403, 404, 406 or 429; CSV and HTML bodies are text."""
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
-            if operation.get("security") and {} not in operation["security"]:
+            key_required = operation.get(KEY_REQUIRED, False)
+            if operation.get("security") and {} not in operation["security"] and not key_required:
                 operation["security"].append({})  # a key is optional: anonymous reads are allowed
             responses = operation.setdefault("responses", {})
             for code, response in ERROR_RESPONSES.items():

@@ -8,6 +8,7 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -165,6 +166,9 @@ class PortalAPIMixin:
         )
 
 
+# A POST or DELETE to an unknown path changes nothing, and partners send no CSRF token: without
+# the exemption it would be Django's HTML "CSRF cookie not set" 403 instead of this JSON 404.
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     """An unknown path under /api/: a JSON 404 in the API's error shape, never the HTML page.
 

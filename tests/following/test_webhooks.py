@@ -12,26 +12,12 @@ from following import webhooks
 from following.models import DeliveryStatus, WebhookDelivery
 from following.tasks import tick
 from tests.following.factories import WebhookEndpointFactory
-from tests.following.receiver import Receiver
 from tests.manufacturers.factories import SiteFactory, region
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("immediate_tasks"),
 ]
-
-
-@pytest.fixture
-def receiver():
-    receivers = []
-
-    def make(**kwargs):
-        receivers.append(Receiver(**kwargs))
-        return receivers[-1]
-
-    yield make
-    for each in receivers:
-        each.close()
 
 
 def test_each_matching_change_is_posted_signed_as_standard_webhooks_says(receiver):
