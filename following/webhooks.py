@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -52,8 +53,8 @@ def validate_endpoint_url(url: str) -> None:
 
     The body and its signature cross the internet, so plain HTTP is refused, except to this
     machine where WEBHOOK_ALLOW_LOCAL_HTTP says so (development and tests run local receivers).
-    An address written as a private or loopback IP is refused: the portal would be posting into
-    its own network on a partner's say-so.
+    An address that is or resolves to a private or loopback IP is refused: the portal would be
+    posting into its own network on a partner's say-so. Delivery checks again (`_post`).
     """
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -61,12 +62,29 @@ def validate_endpoint_url(url: str) -> None:
         return
     if parts.scheme != "https" or not host:
         raise ValidationError({"url": [_("Use an https:// address.")]})
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    if host == "localhost" or (address is not None and not address.is_global):
+    if host.rstrip(".") == "localhost" or non_public_address(host) is not None:
         raise ValidationError({"url": [_("Use an address on the public internet.")]})
+
+
+def non_public_address(host: str) -> str | None:
+    """The first private, loopback or otherwise non-public address `host` is or resolves to, if any.
+
+    Written forms such as `127.1`, `0x7f000001` or `localhost.` resolve like any name. A name
+    that does not resolve now is not refused here: its delivery fails, or is checked then.
+    """
+    try:
+        return None if ipaddress.ip_address(host).is_global else host
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None
+    for *_rest, sockaddr in infos:
+        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+        if not address.is_global:
+            return str(address)
+    return None
 
 
 def endpoint_create(
@@ -194,6 +212,8 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
     request = urllib.request.Request(endpoint.url, data=body.encode(), headers=headers, method="POST")  # noqa: S310
     started = time.monotonic()
     status_code, error = None, ""
+    if (refused := _refused_host(endpoint.url)) is not None:
+        return None, refused, 0
     try:
         with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:  # noqa: S310
             status_code = response.status
@@ -202,6 +222,18 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     return status_code, error, int((time.monotonic() - started) * 1000)
+
+
+def _refused_host(url: str) -> str | None:
+    """Why a delivery to `url` must not be made now: its name resolves into a private network
+    (it may have changed since it was registered). None when it may go."""
+    host = urlsplit(url).hostname or ""
+    if host in LOCAL_HOSTS and settings.WEBHOOK_ALLOW_LOCAL_HTTP:
+        return None
+    address = non_public_address(host)
+    if address is None:
+        return None
+    return f"Refused: {host} resolves to {address}, which is not a public address."
 
 
 def retry_delay(attempts: int) -> timedelta:

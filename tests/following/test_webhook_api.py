@@ -133,6 +133,10 @@ def test_a_bad_filter_is_a_400_naming_filter_and_the_parameter(partner):
         "ftp://hooks.example.org/mmip",
         "https://10.0.0.8/hook",  # into the portal's own network
         "https://localhost/hook",
+        # Other ways of writing this machine, which resolve to it.
+        "https://127.1/hook",
+        "https://0x7f000001/hook",
+        "https://localhost./hook",
     ],
 )
 def test_a_bad_url_is_a_400_naming_url(partner, url):

@@ -72,6 +72,20 @@ def test_a_500_is_retried_with_growing_delays_then_given_up(receiver, settings):
     assert [attempt.status_code for attempt in delivery.tries.all()] == [500, 500, 500, 500]
 
 
+def test_a_name_that_now_resolves_into_a_private_network_is_not_posted_to(receiver):
+    # Registered when it pointed elsewhere; its address now names this machine (127.1 is 127.0.0.1).
+    hook = receiver()
+    endpoint = WebhookEndpointFactory(url=hook.url.replace("127.0.0.1", "127.1"))
+    delivery = webhooks.queue_test_event(endpoint)
+
+    webhooks.deliver(delivery.pk)
+
+    assert hook.requests == []
+    [attempt] = delivery.tries.all()
+    assert attempt.status_code is None
+    assert attempt.error == "Refused: 127.1 resolves to 127.0.0.1, which is not a public address."
+
+
 def test_a_receiver_that_never_answers_is_disabled_after_n_failures_and_staff_are_told(
     receiver, settings, django_capture_on_commit_callbacks
 ):
