@@ -28,9 +28,12 @@ def server_environment(database_url: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
         "SECURE_HSTS_SECONDS": "0",
-        # The API's per-client limits would answer most of a load run with 429.
-        "API_ANONYMOUS_RATE": "1000000/second",
-        "API_PARTNER_RATE": "1000000/second",
+        # The API's quotas per client and key would answer most of a load run with 429.
+        **{
+            f"API_QUOTA_{kind}_PER_{period}": "1000000000"
+            for kind in ("ANONYMOUS", "OGC", "DOWNLOADS", "STANDARD", "BULK")
+            for period in ("MINUTE", "DAY")
+        },
         "LOG_LEVEL": "WARNING",
     }
 

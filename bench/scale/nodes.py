@@ -42,7 +42,7 @@ def environment(cluster: Cluster, *, redis_url: str | None, prefix: str, folder:
         "DATABASE_REPLICA_RETRY_AFTER": "2",
         # The harness stands in for the load balancer: X-Forwarded-For names each client.
         "NUM_PROXIES": "1",
-        "API_ANONYMOUS_RATE": "60/minute",
+        "API_QUOTA_ANONYMOUS_PER_MINUTE": "60",
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "4",
         "LOG_LEVEL": "WARNING",
