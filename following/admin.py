@@ -97,8 +97,7 @@ class WebhookEndpointForm(forms.ModelForm):
             return parse_search(self.cleaned_data["query"]).query
         except SearchError as error:
             raise forms.ValidationError(
-                "%(errors)s",
-                params={"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())},
+                "%(errors)s", params={"errors": "; ".join(error.messages())}
             ) from error
 
 

@@ -25,6 +25,13 @@ class SearchError(ValueError):
         super().__init__(errors)
         self.errors = errors
 
+    def messages(self) -> list[str]:
+        """One line per bad parameter, naming it: where the search is one field (a form, a JSON body)."""
+        return [
+            _("%(parameter)s: %(reason)s") % {"parameter": name, "reason": " ".join(reasons)}
+            for name, reasons in self.errors.items()
+        ]
+
 
 @dataclass(frozen=True)
 class Search:

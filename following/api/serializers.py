@@ -1,6 +1,5 @@
 """A partner's webhook endpoints in the API: one serializer per representation."""
 
-from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from ..models import WebhookDelivery, WebhookEndpoint
@@ -64,12 +63,7 @@ class WebhookEndpointCreateSerializer(serializers.Serializer):
         try:
             return parse_search(value)
         except SearchError as error:
-            raise serializers.ValidationError(
-                [
-                    _("%(parameter)s: %(reason)s") % {"parameter": name, "reason": " ".join(messages)}
-                    for name, messages in error.errors.items()
-                ]
-            ) from error
+            raise serializers.ValidationError(error.messages()) from error
 
 
 class WebhookSecretSerializer(serializers.Serializer):
