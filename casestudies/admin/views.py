@@ -15,6 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
 
+from core.numbers import is_whole_number
+
 from .. import services
 from ..diffs import revisions_diff
 from ..models import CaseStudy, CaseStudyPreviewLink, CaseStudyRevision
@@ -191,7 +193,7 @@ class CaseStudyAdminViews:
                 case_study=case_study,
                 revision=revision,
                 by=request.user,
-                expected_version=int(version) if version and version.isdigit() else None,
+                expected_version=int(version) if version and is_whole_number(version) else None,
             ),
             gettext("Revision %(number)s is now the draft. Check it, then submit it for review.")
             % {"number": revision.number},

@@ -25,6 +25,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from core.changes import Change, snapshot
+from core.numbers import is_whole_number
 
 from .exceptions import Gone
 from .filters import ISO8601_HELP, parse_moment
@@ -183,7 +184,7 @@ class ChangesView(PortalAPIMixin, APIView):
         raw = request.query_params.get("page_size", "")
         if raw == "":
             return DEFAULT_PAGE_SIZE
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        if not is_whole_number(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
             raise exceptions.ValidationError(
                 {"page_size": [_("Enter a whole number from 1 to %(maximum)d.") % {"maximum": MAX_PAGE_SIZE}]}
             )

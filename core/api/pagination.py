@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from core.cache import LANDSCAPE, cached
+from core.numbers import is_whole_number
 
 # Above this many rows (by the planner's estimate) a list's total is the estimate, not a COUNT(*).
 ESTIMATE_COUNTS_ABOVE = 10_000
@@ -82,10 +83,7 @@ def _page_size(request, *, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
+    value = int(raw) if is_whole_number(raw) else 0
     if not 1 <= value <= maximum:
         raise exceptions.ValidationError(
             {name: [_("Enter a whole number from 1 to %(maximum)d.") % {"maximum": maximum}]}
@@ -129,7 +127,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         raw_page = request.query_params.get(self.page_query_param, "1")
-        if not raw_page.isdigit() or int(raw_page) < 1:
+        if not is_whole_number(raw_page) or int(raw_page) < 1:
             raise exceptions.ValidationError(
                 {self.page_query_param: [_("Enter a whole number of 1 or more.")]}
             )

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from core.api.pagination import KeysetCursorPagination
 from core.api.renderers import CSVRenderer, GeoJSONRenderer, ORJSONRenderer
 from core.api.views import PortalAPIMixin
+from core.numbers import is_whole_number
 
 from ..models import Capability, Licence, LicenceType, Organisation, Region, Site, Technology
 from ..selectors import case_study_freshness_sources, published_case_studies_prefetch
@@ -88,7 +89,7 @@ class SiteViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         slug = kwargs["slug"]
-        if slug.isdigit() and len(slug) < 19 and not Site.objects.filter(slug=slug).exists():
+        if is_whole_number(slug) and len(slug) < 19 and not Site.objects.filter(slug=slug).exists():
             site = Site.objects.filter(pk=int(slug)).only("slug").first()
             if site is not None:
                 url = reverse("api-v1:site-detail", kwargs={"slug": site.slug})

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from core.numbers import is_whole_number
 from core.slugs import slug_base
 
 from .. import quality
@@ -205,7 +206,7 @@ class SavedRecords:
 
     def _take_slug(self, kind: str, slug: str, bases: set[str]) -> None:
         base, _, suffix = slug.rpartition("-")
-        if slug in bases or (suffix.isdigit() and base in bases):
+        if slug in bases or (is_whole_number(suffix) and base in bases):
             self.taken_slugs[kind].add(slug)
 
     def _index_sites(self, regions_by_pk: dict) -> None:

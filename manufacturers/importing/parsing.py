@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 
+from core.numbers import is_whole_number
+
 from ..models import Licence, Organisation, Site, SiteConfidence, SiteStatus
 from ..quality import RegionShapes
 from .columns import (
@@ -100,7 +102,7 @@ def normalise_postcode(value: str) -> str:
 def companies_house_number(value: str) -> str:
     # Spreadsheets drop the leading zeros of an English number: 1234567 is 01234567.
     number = (value or "").strip().upper()
-    return number.zfill(8) if number.isdigit() else number
+    return number.zfill(8) if is_whole_number(number) else number
 
 
 def website_url(value: str) -> str:

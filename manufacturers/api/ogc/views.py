@@ -18,6 +18,7 @@ from core.api.licensing import LICENCE
 from core.api.renderers import GeoJSONRenderer, ORJSONRenderer
 from core.api.schema import CachedSchemaView
 from core.api.views import PortalAPIMixin
+from core.numbers import is_whole_number
 
 from ...models import Site
 from ..filters import SiteApiFilter
@@ -399,7 +400,7 @@ class ItemView(OGCView):
                 self.link("ogc:collection", rel="collection", type=JSON, collection_id="regions"),
             ]
             return Response(feature)
-        if not feature_id.isdigit() or len(feature_id) > 18:  # beyond bigint: no such site
+        if not is_whole_number(feature_id) or len(feature_id) > 18:  # beyond bigint: no such site
             raise exceptions.NotFound(_("There is no site with id %(id)s.") % {"id": feature_id})
         site = get_object_or_404(sites_with_taxonomy_slugs().annotate(**EXPORT_VALUES), pk=int(feature_id))
         feature = dict(SiteGeoJSONSerializer(site, context={"request": request}).data)

@@ -170,3 +170,32 @@ def test_updated_since_with_any_offset_is_an_answer_never_a_500(client, path, mo
     assert response.status_code in (200, 400), response.content[:300]
     if response.status_code == 400:
         assert "updated_since" in response.json()
+
+
+# Digits that are not 0-9: "¹" passes str.isdigit() but not int(), "٣" passes both.
+OTHER_DIGITS = ["¹", "²3", "٣", "１"]
+
+
+@pytest.mark.parametrize("digits", OTHER_DIGITS)
+@pytest.mark.parametrize("path", ["/api/v1/sites/{}/", "/api/ogc/collections/sites/items/{}"])
+def test_an_id_written_in_other_digits_is_a_404(client, path, digits):
+    SiteFactory()
+    response = client.get(path.format(urllib.parse.quote(digits)))
+    assert response.status_code == 404, response.content[:300]
+    assert response["Content-Type"].startswith("application/")
+
+
+@pytest.mark.parametrize("digits", OTHER_DIGITS)
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/organisations/", "page"),
+        ("/api/v1/organisations/", "page_size"),
+        ("/api/v1/sites/", "page_size"),
+        ("/api/v1/changes/", "page_size"),
+    ],
+)
+def test_a_page_written_in_other_digits_is_a_400_naming_it(client, path, parameter, digits):
+    response = client.get(path, {parameter: digits})
+    assert response.status_code == 400, response.content[:300]
+    assert list(response.json()) == [parameter]
