@@ -33,7 +33,12 @@ deletes the entries and an older cursor is refused with 410).
 from django.db import connections, models
 from django.db.models import BigIntegerField, DateTimeField, Func, TextField
 from django.db.models.functions import Cast
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
+
+# Sent by `prune_changes` with `before`, the cutoff time: what an app keeps beside the entries
+# (the sites' earlier states) goes with them.
+changes_pruned = Signal()
 
 SNAPSHOT_SQL = (
     "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "

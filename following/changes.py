@@ -11,26 +11,31 @@ transaction commits. Here an entry for a site becomes one change:
   (django-simple-history: the importer's "Import file.csv: town, capabilities", or the fields
   that differ from the record before: "town: Ware → Hertford");
 - closed: its status became closed;
+- left: it matched the search before the change and does not after it (a capability dropped, a
+  move out of the region);
 - removed: the site was deleted.
 
-A change belongs to a search when the site matches the search now. Removed sites match no
-search but the unfiltered one (every change to every site), since what they matched can no
-longer be asked. Sites have no drafts; the changes record holds only public data anyway. A
-change's id (`site-change-<entry id>`) never changes, so a feed entry, a digest line and a
-webhook delivery name the same change the same way.
+A change belongs to a search when the site matched the search before it or after it. "Before"
+is the site's state kept for that transaction (manufacturers.SiteState); "after" is the state
+kept for the site's next transaction, or the site as it is now when there is none. So a change
+of town followed a month later by a move out of the region is a "changed" and then a "left",
+whenever the feed is read. Organisations' own changes (a new kind) are not judged so: a search
+by organisation kind sees a site leave only when the site itself changes. Sites have no drafts;
+the changes record holds only public data anyway. A change's id (`site-change-<entry id>`) never
+changes, so a feed entry, a digest line and a webhook delivery name the same change the same way.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import router
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.changes import Change as Entry
 from core.changes import snapshot
-from manufacturers.models import Site, SiteStatus
+from manufacturers.models import Site, SiteState, SiteStatus
 
 from .searches import Search
 
@@ -53,7 +58,7 @@ class Position:
 @dataclass(frozen=True)
 class Change:
     id: str
-    kind: str  # added, changed, closed, removed
+    kind: str  # added, changed, closed, left, removed
     occurred_at: datetime
     site_id: int
     site_name: str
@@ -69,6 +74,7 @@ class Change:
             "added": _("Added: %(site)s"),
             "changed": _("Changed: %(site)s"),
             "closed": _("Closed: %(site)s"),
+            "left": _("No longer matches: %(site)s"),
             "removed": _("Removed: %(site)s"),
         }
         return labels[self.kind] % {"site": self.site_name}
@@ -117,9 +123,20 @@ def _xmin(using: str) -> int:
 
 def _entries(search: Search):
     entries = Entry.objects.filter(kind=Site.change_kind, object_id__isnull=False).exclude(action="reset")
-    if not search.is_everything:
-        entries = entries.filter(object_id__in=search.matching_sites())
-    return entries
+    if search.is_everything:  # every site matches it, before and after every change
+        return entries.annotate(matched_before=Value(True), matched_after=Value(True))
+    states = search.matching_states()
+    next_state = SiteState.objects.filter(site_id=OuterRef("object_id"), txid__gt=OuterRef("txid"))
+    entries = entries.annotate(
+        matched_before=Exists(states.filter(site_id=OuterRef("object_id"), txid=OuterRef("txid"))),
+        next_txid=Subquery(next_state.order_by("txid").values("txid")[:1]),
+        matched_after=Case(
+            When(next_txid__isnull=True, then=Q(object_id__in=search.matching_sites())),
+            default=Exists(states.filter(site_id=OuterRef("object_id"), txid=OuterRef("next_txid"))),
+            output_field=BooleanField(),
+        ),
+    )
+    return entries.filter(Q(matched_before=True) | Q(matched_after=True))
 
 
 # When one transaction left several entries for a site, the one that says most.
@@ -179,6 +196,8 @@ def _change(entry: Entry, record) -> Change:
     closed_now = record is not None and record.status == SiteStatus.CLOSED
     if kind == "changed" and closed_now and record.before_status not in (None, SiteStatus.CLOSED):
         kind = "closed"
+    elif kind == "changed" and entry.matched_before and not entry.matched_after:
+        kind = "left"
     return Change(
         id=f"site-change-{entry.pk}",
         kind=kind,

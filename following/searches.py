@@ -11,7 +11,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from manufacturers.filters import SiteFilter
-from manufacturers.models import Site
+from manufacturers.models import Site, SiteState
 
 IGNORED = {"ordering", "page", "cursor", "format", "f", "limit"}
 FREE_TEXT = {"q", "near", "radius_km", "bbox"}  # one value each, commas part of it
@@ -44,6 +44,10 @@ class Search:
     def matching_sites(self):
         """The sites this search matches now, as a queryset of ids (for `id__in`)."""
         return SiteFilter(self.params, queryset=Site.objects.all()).qs.order_by().values("pk")
+
+    def matching_states(self):
+        """The kept earlier states of sites (manufacturers.SiteState) that this search matched."""
+        return SiteFilter(self.params, queryset=SiteState.objects.filter(existed=True)).qs.order_by()
 
     def describe(self) -> str:
         """The search in words for emails and admin lists: "region: scotland; capability: …"."""

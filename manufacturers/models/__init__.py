@@ -15,6 +15,7 @@ from .organisations import (
 )
 from .places import OutwardPostcode, Place, PlaceQuerySet, place_search_key
 from .reference import Capability, LicenceType, Region, Technology
+from .site_states import SiteState, SiteStateQuerySet
 from .sites import (
     UK_POSTCODE_PATTERN,
     LocationPrecision,
@@ -49,6 +50,8 @@ __all__ = [
     "Site",
     "SiteConfidence",
     "SiteQuerySet",
+    "SiteState",
+    "SiteStateQuerySet",
     "SiteStatus",
     "Technology",
     "companies_house_number_validator",

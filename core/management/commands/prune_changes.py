@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from core.changes import Change
+from core.changes import Change, changes_pruned
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         if days < 1:
             self.stderr.write("Keep at least one day: a mirror needs time to catch up.")
             return
-        deleted, _by_model = Change.objects.filter(
-            recorded_at__lt=timezone.now() - timedelta(days=days)
-        ).delete()
+        before = timezone.now() - timedelta(days=days)
+        deleted, _by_model = Change.objects.filter(recorded_at__lt=before).delete()
+        changes_pruned.send(sender=Change, before=before)
         self.stdout.write(f"Deleted {deleted} changes older than {days} days.")

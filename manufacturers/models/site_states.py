@@ -1,0 +1,82 @@
+"""What a site was before a transaction changed it, so a followed search can say a site left it.
+
+A search is judged on today's data, so on its own it cannot tell a follower that a site which
+matched yesterday no longer does: the site, its capabilities or its licences have moved on.
+Database triggers (migration 0014) keep, for every transaction that writes a site or one of its
+links, the site as it stood before that transaction's first write: its row and the ids of its
+capabilities, technologies and licence types. A site created in the transaction is kept as
+"did not exist". The states go when the changes record's entries of the same age are pruned.
+
+`SiteStateQuerySet` answers the directory's filter methods (manufacturers.filters.SiteFilter)
+over these states, so "did this site match the search before?" is asked with the same filter
+and the same words as "does it match now?".
+"""
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .organisations import Organisation
+from .reference import Region
+from .sites import SiteQuerySet, SiteStatus
+
+
+def _ids(rows) -> list[int]:
+    return [row.pk for row in rows]
+
+
+class SiteStateQuerySet(SiteQuerySet):
+    """The site filters over kept states: the links are arrays of ids here, not link tables."""
+
+    def with_any_capability(self, capabilities):
+        return self.filter(capability_ids__overlap=_ids(capabilities))
+
+    def with_any_technology(self, technologies):
+        return self.filter(technology_ids__overlap=_ids(technologies))
+
+    def with_any_licence(self, licence_types):
+        return self.filter(licence_type_ids__overlap=_ids(licence_types))
+
+
+class SiteState(models.Model):
+    """Site `site_id` as it stood before transaction `txid` first wrote it or its links."""
+
+    txid = models.BigIntegerField(_("transaction"))
+    # No foreign keys that constrain: the site may since have been deleted, and a state must
+    # never stop a region or an organisation from being merged away.
+    site_id = models.BigIntegerField(_("site"))
+    existed = models.BooleanField(_("existed"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=SiteStatus.choices, blank=True)
+    region = models.ForeignKey(
+        Region, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    latitude = models.FloatField(_("latitude"), null=True)
+    longitude = models.FloatField(_("longitude"), null=True)
+    search_vector = SearchVectorField(null=True)
+    capability_ids = ArrayField(models.BigIntegerField(), default=list)
+    technology_ids = ArrayField(models.BigIntegerField(), default=list)
+    licence_type_ids = ArrayField(models.BigIntegerField(), default=list)
+    recorded_at = models.DateTimeField(_("recorded at"), db_index=True)
+
+    objects = SiteStateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("site state")
+        verbose_name_plural = _("site states")
+        constraints = [
+            # One state per site and transaction, the first; it also finds a site's next state.
+            models.UniqueConstraint(fields=["site_id", "txid"], name="sitestate_site_txid_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} before {self.txid}"
+
+
+def prune_site_states(sender, before, **kwargs):
+    """The changes record was pruned up to `before`: no entry is left that a state could judge."""
+    SiteState.objects.filter(recorded_at__lt=before).delete()
