@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import CharField, Func, Q, Value
+from django.db.models.functions import Lower, Trim
 
 from .. import quality
 from ..models import Organisation, Site, SiteStatus
@@ -117,8 +123,9 @@ def organisation_warnings(organisations: list[FileOrganisation]) -> list[RowErro
     rows = {id(org.instance): org.first_row for org in organisations if org.is_new}
     if not rows:
         return []
-    saved = Organisation.objects.only("name", "website", "companies_house_number").order_by("pk")
-    candidates = [*saved, *(org.instance for org in organisations if org.is_new)]
+    new = [org.instance for org in organisations if org.is_new]
+    saved = _saved_lookalikes(new).only("name", "website", "companies_house_number").order_by("pk")
+    candidates = [*saved, *new]
     return [
         RowError(
             rows[id(new)],
@@ -130,6 +137,36 @@ def organisation_warnings(organisations: list[FileOrganisation]) -> list[RowErro
         for known, new, reason in quality.likely_duplicate_organisations(candidates)
         if id(new) in rows
     ]
+
+
+def _website_domain():
+    """The host of `website` as quality.website_domain gives it, in SQL: scheme, path, port and "www." off."""
+    url = Lower(Trim("website"))
+    text = CharField()
+    without_scheme = Func(url, Value("^[a-z]+://"), Value(""), function="regexp_replace", output_field=text)
+    host = Func(without_scheme, Value("/"), Value(1), function="split_part", output_field=text)
+    without_port = Func(host, Value(":"), Value(1), function="split_part", output_field=text)
+    return Func(without_port, Value(r"^www\."), Value(""), function="regexp_replace", output_field=text)
+
+
+def _saved_lookalikes(organisations: list[Organisation]):
+    """The saved organisations that could share a key (quality.likely_duplicate_organisations) with these.
+
+    Two names share a key only if every word of the key is in both, so the name search's index
+    finds every candidate; numbers and website domains are compared directly. The import so reads
+    a handful of rows instead of every organisation in the landscape on every file.
+    """
+    names = [
+        SearchQuery(key, search_type="plain", config="english")
+        for organisation in organisations
+        for key in quality.organisation_name_keys(organisation.name)
+    ]
+    numbers = {organisation.companies_house_number for organisation in organisations} - {""}
+    domains = {quality.website_domain(organisation.website) for organisation in organisations} - {""}
+    condition = Q(companies_house_number__in=numbers) | Q(domain__in=domains)
+    if names:
+        condition |= Q(search_vector=reduce(or_, names))
+    return Organisation.objects.annotate(domain=_website_domain()).filter(condition)
 
 
 def duplicate_warnings(planned: list[PlannedRow], saved_sites: list[Site]) -> list[RowError]:

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from manufacturers.importing import (
     EXPORT_COLUMNS,
     SitesImportError,
+    planning,
     rows_from_csv,
     rows_from_xlsx,
     sites_export_dataset,
@@ -453,6 +454,33 @@ def test_a_file_too_long_or_too_slow_to_check_is_refused_with_a_clear_message(mo
     [error] = excinfo.value.errors
     assert error.row == 2 and error.message.startswith("Checking the file took more than -1 seconds")
     assert "nothing has been written" in error.message
+
+
+def test_a_lookalike_is_found_by_name_number_or_website_without_reading_every_organisation():
+    OrganisationFactory(name="Medicines and Healthcare products Regulatory Agency (MHRA)")
+    OrganisationFactory(name="Oxford Biomedica", website="https://www.oxb.com/about")
+    OrganisationFactory(name="Cell and Gene Therapy Catapult", companies_house_number="07964711")
+    OrganisationFactory.create_batch(30)  # unrelated: "Organisation n Pharma"
+    rows = [
+        sheet_row(organisation="MHRA", site_name="London"),
+        sheet_row(organisation="OXB Ltd", website="oxb.com", site_name="Oxford"),
+    ]
+
+    report = import_csv(csv_text(rows), dry_run=True)
+
+    found = {w.row: w.message for w in report.warnings if w.kind == "duplicate_organisation"}
+    assert "may be 'Medicines and Healthcare products Regulatory Agency (MHRA)' (similar names)" in found[2]
+    assert "may be 'Oxford Biomedica' (same website domain)" in found[3]
+    new = [
+        Organisation(name="MHRA"),
+        Organisation(name="OXB Ltd", website="oxb.com"),
+        Organisation(name="CGT", companies_house_number="07964711"),
+    ]
+    assert sorted(o.name for o in planning._saved_lookalikes(new)) == [
+        "Cell and Gene Therapy Catapult",
+        "Medicines and Healthcare products Regulatory Agency (MHRA)",
+        "Oxford Biomedica",
+    ]
 
 
 def test_the_preview_asks_about_a_new_organisation_that_is_probably_a_saved_one():
