@@ -16,7 +16,6 @@ from core.cache import LANDSCAPE, cached
 from . import places
 from .models import (
     Capability,
-    Licence,
     LicenceType,
     Organisation,
     OrganisationKind,
@@ -133,6 +132,14 @@ ORDERINGS = {
     "updated_at": "updated_at",
     # Only with near= (the distance is measured from it); nearest first is the default then anyway.
     "distance": "distance_km",
+}
+
+
+# The facets counted from the id arrays on the site row: (the array, the terms it holds ids of).
+ARRAY_FACETS = {
+    "capability": ("capability_ids", Capability),
+    "technology": ("technology_ids", Technology),
+    "licence": ("licence_type_ids", LicenceType),
 }
 
 
@@ -258,12 +265,10 @@ class SiteFilter(filters.FilterSet):
         """
         if not self.is_valid():
             return {}
-        counts = {}
-        for facet in facets or self.FACETS:
-            site_ids = self.queryset_without(facet).order_by().values("pk")
-            rows = self._facet_rows(facet, site_ids)
-            counts[facet] = {key: n for key, n in rows.order_by()}
-        return counts
+        return {
+            facet: dict(self._facet_rows(facet, self.queryset_without(facet).order_by()))
+            for facet in facets or self.FACETS
+        }
 
     def cache_key(self, *, ordering: bool = False) -> list:
         """The valid filters normalised (slugs, sorted values, no empties) for keys of cached reads.
@@ -290,24 +295,21 @@ class SiteFilter(filters.FilterSet):
     # What a facet count counts: distinct sites here, distinct organisations in OrganisationFilter.
     counted = "pk"
 
-    def _facet_rows(self, facet, site_ids):
+    def _facet_rows(self, facet, sites):
         """(value, count) rows for one facet over the given sites."""
-        # (rows to group, the value's path, the path from those rows to the site)
-        sources = {
-            "region": (Site.objects.all(), "region__slug", ""),
-            "capability": (Site.capabilities.through.objects.all(), "capability__slug", "site__"),
-            "technology": (Site.technologies.through.objects.all(), "technology__slug", "site__"),
-            "licence": (Licence.objects.all(), "licence_type__slug", "site__"),
-            "organisation_kind": (Site.objects.all(), "organisation__kind", ""),
-            "status": (Site.objects.all(), "status", ""),
-        }
-        rows, value_path, site_path = sources[facet]
-        site_key = "pk" if site_path == "" else "site_id"
-        counted = site_key if self.counted == "pk" else f"{site_path}organisation"
+        if facet in ARRAY_FACETS:
+            column, term = ARRAY_FACETS[facet]
+            return sites.count_by_term(column, term, distinct_organisations=self.counted != "pk")
+        value_path = {
+            "region": "region__slug",
+            "organisation_kind": "organisation__kind",
+            "status": "status",
+        }[facet]
         return (
-            rows.filter(**{f"{site_key}__in": site_ids})
+            Site.objects.filter(pk__in=sites.values("pk"))
             .values_list(value_path)
-            .annotate(n=Count(counted, distinct=True))
+            .annotate(n=Count(self.counted, distinct=True))
+            .order_by()
         )
 
     def value_labels(self) -> dict[str, dict[str, str]]:

@@ -15,7 +15,7 @@ from .organisations import (
 )
 from .places import OutwardPostcode, Place, PlaceQuerySet, place_search_key
 from .reference import Capability, LicenceType, Region, Technology
-from .site_states import SiteState, SiteStateQuerySet
+from .site_states import SiteState
 from .sites import (
     UK_POSTCODE_PATTERN,
     LocationPrecision,
@@ -51,7 +51,6 @@ __all__ = [
     "SiteConfidence",
     "SiteQuerySet",
     "SiteState",
-    "SiteStateQuerySet",
     "SiteStatus",
     "Technology",
     "companies_house_number_validator",

@@ -7,9 +7,9 @@ links, the site as it stood before that transaction's first write: its row and t
 capabilities, technologies and licence types. A site created in the transaction is kept as
 "did not exist". The states go when the changes record's entries of the same age are pruned.
 
-`SiteStateQuerySet` answers the directory's filter methods (manufacturers.filters.SiteFilter)
-over these states, so "did this site match the search before?" is asked with the same filter
-and the same words as "does it match now?".
+The states have the site's own names for what a search reads (the id arrays included), so the
+site queryset's filter methods (SiteQuerySet) and the directory's filter (SiteFilter) judge
+"did this site match the search before?" with the same code and words as "does it match now?".
 """
 
 from django.contrib.postgres.fields import ArrayField
@@ -20,23 +20,6 @@ from django.utils.translation import gettext_lazy as _
 from .organisations import Organisation
 from .reference import Region
 from .sites import SiteQuerySet, SiteStatus
-
-
-def _ids(rows) -> list[int]:
-    return [row.pk for row in rows]
-
-
-class SiteStateQuerySet(SiteQuerySet):
-    """The site filters over kept states: the links are arrays of ids here, not link tables."""
-
-    def with_any_capability(self, capabilities):
-        return self.filter(capability_ids__overlap=_ids(capabilities))
-
-    def with_any_technology(self, technologies):
-        return self.filter(technology_ids__overlap=_ids(technologies))
-
-    def with_any_licence(self, licence_types):
-        return self.filter(licence_type_ids__overlap=_ids(licence_types))
 
 
 class SiteState(models.Model):
@@ -63,7 +46,7 @@ class SiteState(models.Model):
     licence_type_ids = ArrayField(models.BigIntegerField(), default=list)
     recorded_at = models.DateTimeField(_("recorded at"), db_index=True)
 
-    objects = SiteStateQuerySet.as_manager()
+    objects = SiteQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("site state")

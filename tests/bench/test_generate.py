@@ -92,6 +92,10 @@ def test_load_copies_every_row_and_gives_sites_their_search_vectors(reference):
     )
     assert Licence.objects.count() == report.licences
     assert not Site.objects.filter(search_vector__isnull=True).exists()
+    # The id arrays were set by the load's set-based refresh, with the triggers off.
+    assert [sorted(ids) for ids in Site.objects.order_by("id").values_list("capability_ids", flat=True)] == [
+        sorted(site["capability_ids"]) for site in sites
+    ]
     first = Site.objects.get(id=1)
     assert (first.slug, first.latitude, first.region_id) == (
         sites[0]["slug"],
@@ -103,7 +107,12 @@ def test_load_copies_every_row_and_gives_sites_their_search_vectors(reference):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [Site._meta.db_table])
         names = {row[0] for row in cursor.fetchall()}
-    assert {"site_lat_lon_idx", "site_point_gist", "site_search_vector_gin"} <= names
+    assert {
+        "site_lat_lon_idx",
+        "site_point_gist",
+        "site_search_vector_gin",
+        "site_capability_ids_gin",
+    } <= names
     # New rows get ids after the generated ones.
     assert Site.objects.order_by("-id").first().id == 300
 
