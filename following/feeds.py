@@ -27,6 +27,10 @@ def _bad_search(error: SearchError) -> JsonResponse:
     return response
 
 
+def feed_description() -> str:
+    return _("Sites added, changed, closed, no longer matching or removed, newest first.")
+
+
 def feed_title(search: Search) -> str:
     if search.is_everything:
         return _("Changes to sites: %(portal)s") % {"portal": settings.PORTAL_NAME}
@@ -60,7 +64,7 @@ class SearchChangesFeed(Feed):
         return f"tag:mmip,2026:sites-feed?{search.query}"
 
     def subtitle(self, search):
-        return _("Sites added, changed, closed or removed, newest first.")
+        return feed_description()
 
     def items(self, search):
         return recent_changes(search, limit=FEED_LENGTH)
@@ -101,7 +105,7 @@ def json_feed(request):
         "title": feed_title(search),
         "home_page_url": request.build_absolute_uri(directory_path(search)),
         "feed_url": request.build_absolute_uri(reverse("following:sites-json-feed") + query),
-        "description": _("Sites added, changed, closed or removed, newest first."),
+        "description": feed_description(),
         "language": "en-GB",
         "items": [_json_item(request, change) for change in recent_changes(search, limit=FEED_LENGTH)],
     }
