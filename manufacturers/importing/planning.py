@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import CharField, Func, Q, Value
+from django.db.models import BooleanField, CharField, Func, Q, Value
 from django.db.models.functions import Lower, Trim
 
 from .. import quality
@@ -154,19 +155,44 @@ def _saved_lookalikes(organisations: list[Organisation]):
 
     Two names share a key only if every word of the key is in both, so the name search's index
     finds every candidate; numbers and website domains are compared directly. The import so reads
-    a handful of rows instead of every organisation in the landscape on every file.
+    a handful of rows instead of every organisation in the landscape on every file. Two kinds of
+    name escape the index, and are looked for otherwise: a key of stopwords only ("here and
+    now") makes an empty query, so then every organisation is read, as before; a word the text
+    parser keeps whole ("boots.com", "2.0") is asked for as it is written.
     """
-    names = [
-        SearchQuery(key, search_type="plain", config="english")
+    keys = {
+        key for organisation in organisations for key in quality.organisation_name_keys(organisation.name)
+    }
+    whole_words = {
+        word
         for organisation in organisations
-        for key in quality.organisation_name_keys(organisation.name)
-    ]
+        for word in organisation.name.split()
+        if WHOLE_WORD.fullmatch(word)
+    }
+    names = [SearchQuery(text, search_type="plain", config="english") for text in sorted(keys | whole_words)]
     numbers = {organisation.companies_house_number for organisation in organisations} - {""}
     domains = {quality.website_domain(organisation.website) for organisation in organisations} - {""}
     condition = Q(companies_house_number__in=numbers) | Q(domain__in=domains)
     if names:
-        condition |= Q(search_vector=reduce(or_, names))
-    return Organisation.objects.annotate(domain=_website_domain()).filter(condition)
+        condition |= Q(search_vector=reduce(or_, names)) | Q(some_key_is_stopwords=True)
+    return Organisation.objects.alias(
+        domain=_website_domain(), some_key_is_stopwords=_AnyStopwordsOnly(Value(sorted(keys)))
+    ).filter(condition)
+
+
+class _AnyStopwordsOnly(Func):
+    """Whether any of the keys makes an empty query (all its words are stopwords): evaluated once
+    per query, it then lets every organisation through, as the check read them before the index."""
+
+    template = (
+        "EXISTS (SELECT 1 FROM unnest(%(expressions)s::text[]) AS key "
+        "WHERE numnode(plainto_tsquery('english', key)) = 0)"
+    )
+    output_field = BooleanField()
+
+
+# Words with inner punctuation, which PostgreSQL's parser reads as one token (a host, a version).
+WHOLE_WORD = re.compile(r"\w+(?:[.\-'/]\w+)+")
 
 
 def duplicate_warnings(planned: list[PlannedRow], saved_sites: list[Site]) -> list[RowError]:

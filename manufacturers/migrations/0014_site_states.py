@@ -177,7 +177,7 @@ class Migration(migrations.Migration):
                         db_constraint=False,
                         null=True,
                         on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
+                        related_name="site_states",
                         to="manufacturers.organisation",
                     ),
                 ),

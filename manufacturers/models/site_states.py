@@ -35,8 +35,14 @@ class SiteState(models.Model):
     region = models.ForeignKey(
         Region, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
     )
+    # A named relation, so merging organisations moves the states with the sites
+    # (services._repoint_relations follows every relation of the organisation).
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+        Organisation,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="site_states",
     )
     latitude = models.FloatField(_("latitude"), null=True)
     longitude = models.FloatField(_("longitude"), null=True)

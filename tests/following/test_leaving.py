@@ -16,7 +16,13 @@ from following.tasks import tick
 from manufacturers import services
 from manufacturers.models import Site, SiteState
 from tests.following.factories import AlertFactory, WebhookEndpointFactory
-from tests.manufacturers.factories import CapabilityFactory, LicenceFactory, SiteFactory, region
+from tests.manufacturers.factories import (
+    CapabilityFactory,
+    LicenceFactory,
+    OrganisationFactory,
+    SiteFactory,
+    region,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -138,3 +144,17 @@ def test_states_are_pruned_with_the_changes_record(settings):
     SiteState.objects.update(recorded_at=timezone.now() - timedelta(days=31))
     call_command("prune_changes", days=30)
     assert not SiteState.objects.exists()
+
+
+def test_merging_organisations_moves_the_kept_states_with_their_sites(django_user_model):
+    keep, merge = OrganisationFactory(name="Keep Pharma"), OrganisationFactory(name="Merge Pharma")
+    site = SiteFactory(organisation=merge, town="Stevenage")
+    site.town = "Hitchin"
+    site.save()  # a state that names the organisation about to be merged away
+
+    services.organisations_merge(
+        keep=keep, merge=merge, by=django_user_model.objects.create(username="staff")
+    )
+
+    kept = SiteState.objects.filter(site_id=site.pk, existed=True).values_list("organisation_id", flat=True)
+    assert set(kept) == {keep.pk}

@@ -483,6 +483,24 @@ def test_a_lookalike_is_found_by_name_number_or_website_without_reading_every_or
     ]
 
 
+@pytest.mark.parametrize(
+    ("saved", "new"),
+    [
+        ("Boots.com Limited", "Boots.com Ltd"),  # a word the text parser keeps whole
+        ("Here and Now Limited", "Here & Now Ltd"),  # a key of stopwords only
+        ("WHO", "World Health Organization (WHO)"),
+    ],
+)
+def test_names_the_search_index_reads_otherwise_are_still_found_alike(saved, new):
+    OrganisationFactory(name=saved, website="")
+    OrganisationFactory.create_batch(3)
+
+    report = import_csv(csv_text([sheet_row(organisation=new, website="", site_name="Ware")]), dry_run=True)
+
+    [warning] = [w for w in report.warnings if w.kind == "duplicate_organisation"]
+    assert f"may be {saved!r} (similar names)" in warning.message
+
+
 def test_the_preview_asks_about_a_new_organisation_that_is_probably_a_saved_one():
     SiteFactory(organisation=OrganisationFactory(name="Autolus Therapeutics"), name="Stevenage")
 
