@@ -9,7 +9,16 @@ from bench import fault, fault_redis, report
 from bench.fault_writes import Writes
 
 
-def test_the_embedded_database_is_stopped_for_ten_seconds_then_started(monkeypatch):
+@pytest.fixture
+def embedded_server():
+    """The embedded server as `make faulttest` finds it: set up, before `subprocess.run` is replaced
+    (a fresh checkout tested against another PostgreSQL has no embedded cluster yet)."""
+    from core import devdb
+
+    return devdb._server()
+
+
+def test_the_embedded_database_is_stopped_for_ten_seconds_then_started(monkeypatch, embedded_server):
     steps = []
     monkeypatch.delenv("FAULT_RESTART_COMMAND", raising=False)
     monkeypatch.delenv("DATABASE_URL_IS_EXTERNAL", raising=False)
@@ -27,7 +36,7 @@ def test_the_embedded_database_is_stopped_for_ten_seconds_then_started(monkeypat
     assert "10 s down" in done
 
 
-def test_the_embedded_database_starts_again_on_its_unix_socket_only(monkeypatch):
+def test_the_embedded_database_starts_again_on_its_unix_socket_only(monkeypatch, embedded_server):
     """Another PostgreSQL on the machine may hold port 5432: the restart must not need a TCP port."""
     steps = []
     monkeypatch.delenv("FAULT_RESTART_COMMAND", raising=False)
