@@ -10,7 +10,7 @@ same one the database uses to rank sites by distance.
 from __future__ import annotations
 
 from functools import cached_property, lru_cache
-from math import asin, cos, radians, sin, sqrt
+from math import asin, cos, degrees, radians, sin, sqrt
 
 import numpy
 import shapely
@@ -29,6 +29,22 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     phi1, phi2 = radians(lat1), radians(lat2)
     half_chord = sin((phi2 - phi1) / 2) ** 2 + cos(phi1) * cos(phi2) * sin(radians(lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(half_chord)))
+
+
+def box_around(latitude: float, longitude: float, km: float) -> dict[str, float]:
+    """The smallest latitude-longitude box holding every point within `km` (great circle) of a point.
+
+    As `south`, `west`, `north` and `east` in degrees. The east-west reach is the circle's widest,
+    which lies poleward of the centre: asin(sin d / cos lat), a little more than d / cos lat. A
+    circle around a pole, or wide enough to reach one, spans every longitude.
+    """
+    reach = km / EARTH_RADIUS_KM
+    south, north = latitude - degrees(reach), latitude + degrees(reach)
+    across = sin(reach) / cos(radians(latitude)) if abs(latitude) < 90 else 2.0
+    if north >= 90 or south <= -90 or across >= 1:
+        return {"south": max(south, -90.0), "west": -180.0, "north": min(north, 90.0), "east": 180.0}
+    spread = degrees(asin(across))
+    return {"south": south, "west": longitude - spread, "north": north, "east": longitude + spread}
 
 
 @lru_cache(maxsize=1)
@@ -84,12 +100,14 @@ class Boundary:
     def within_km(self, latitude: float, longitude: float, km: float) -> bool:
         """Whether the point is inside the boundary or no more than `km` outside it."""
         west, south, east, north = self.bbox
-        margin_lat = km / KM_PER_DEGREE_LATITUDE
-        margin_lon = km / (KM_PER_DEGREE_LATITUDE * max(cos(radians(latitude)), 0.01))
-        # Most points are nowhere near most boundaries: four comparisons settle those.
+        # Most points are nowhere near most boundaries: four comparisons settle those. The box
+        # reaches a little further than `km`, as the grid's scale runs up to 0.1 % short.
+        reach = box_around(latitude, longitude, km * 1.001)
         if not (
-            west - margin_lon <= longitude <= east + margin_lon
-            and south - margin_lat <= latitude <= north + margin_lat
+            reach["west"] <= east
+            and west <= reach["east"]
+            and reach["south"] <= north
+            and south <= reach["north"]
         ):
             return False
         return self.distance_km(latitude, longitude) <= km

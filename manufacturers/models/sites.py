@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.geometry import EARTH_RADIUS_KM, KM_PER_DEGREE_LATITUDE
+from core.geometry import EARTH_RADIUS_KM, box_around
 from core.models import TimeStampedModel, staff_user_field
 
 from .map_grid import MAX_MAP_FEATURES, frames_in_view, map_grid_cell
@@ -61,7 +61,21 @@ def _ids(terms) -> list[int]:
     return [term.pk for term in terms]
 
 
+def planar_distance(latitude: float, longitude: float) -> RawSQL:
+    """Distance in plain degrees, the order the GiST index on point(longitude, latitude) walks in."""
+    return RawSQL("point(longitude, latitude) <-> point(%s, %s)", (longitude, latitude))
+
+
 class SiteQuerySet(models.QuerySet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._origin = None  # the point within_radius() measures from
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._origin = self._origin
+        return clone
+
     def operational(self):
         return self.filter(status=SiteStatus.OPERATIONAL)
 
@@ -141,20 +155,37 @@ class SiteQuerySet(models.QuerySet):
         """Sites within `radius_km` of a point, annotated with `distance_km`.
 
         A bounding box first, so the (latitude, longitude) index does the coarse work and the
-        trigonometry runs only on the rows inside it.
+        trigonometry runs only on the rows inside it. The queryset remembers the point, for
+        `rows`.
         """
-        delta_lat = radius_km / KM_PER_DEGREE_LATITUDE
-        delta_lon = radius_km / (KM_PER_DEGREE_LATITUDE * max(cos(radians(latitude)), 0.01))
-        return (
-            self.within_bbox(
-                south=latitude - delta_lat,
-                north=latitude + delta_lat,
-                west=longitude - delta_lon,
-                east=longitude + delta_lon,
-            )
+        queryset = (
+            self.within_bbox(**box_around(latitude, longitude, radius_km))
             .with_distance_from(latitude, longitude)
             .filter(distance_km__lte=radius_km)
         )
+        queryset._origin = (latitude, longitude)
+        return queryset
+
+    def rows(self, start: int, stop: int):
+        """The rows from `start` to `stop` of this queryset, exactly as `self[start:stop]` gives them.
+
+        Nearest first from a point (ordered by `distance_km`), that slice would compute the
+        haversine of every site in the radius and sort them: tens of thousands at a million sites
+        for a page of a hundred. Instead the GiST index's KNN walk (nearest_to's) reads `stop`
+        rows in planar order, cheaply; the farthest of them by great circle bounds how far the
+        true first `stop` can lie, since any `stop` rows do; and the page is read from the box
+        around that bound. Exact whatever the planar order's skew, which at 55°N rates a degree of
+        longitude (64 km) as far as one of latitude (111 km).
+        """
+        if self._origin is None or not self.query.order_by or self.query.order_by[0] != "distance_km":
+            return self[start:stop]
+        latitude, longitude = self._origin
+        knn = self.order_by(planar_distance(latitude, longitude))
+        reach = list(knn.values_list("distance_km", flat=True)[:stop])
+        if not reach:
+            return self.none()
+        # A millimetre more, so rounding never leaves the farthest of them outside its own box.
+        return self.within_bbox(**box_around(latitude, longitude, max(reach) + 1e-6))[start:stop]
 
     def nearest_to(self, latitude: float, longitude: float):
         """Sites ordered nearest first, by the GiST index on point(longitude, latitude) (KNN, core PostgreSQL).
@@ -162,18 +193,13 @@ class SiteQuerySet(models.QuerySet):
         The index orders by planar distance in degrees, which is close to the true order over
         the short distances between UK sites; `distance_km` is the exact great-circle figure.
         """
-        knn = RawSQL("point(longitude, latitude) <-> point(%s, %s)", (longitude, latitude))
-        return self.with_distance_from(latitude, longitude).order_by(knn)
+        return self.with_distance_from(latitude, longitude).order_by(planar_distance(latitude, longitude))
 
     def nearest(self, latitude: float, longitude: float, count: int) -> list:
-        """The `count` sites nearest a point by great-circle distance, nearest first.
-
-        The KNN index orders by planar degrees, in which a degree of longitude counts as much as
-        one of latitude though at UK latitudes it is only 0.55 to 0.65 as long: so it proposes
-        four times as many candidates and they are re-ranked by `distance_km`.
-        """
-        candidates = list(self.nearest_to(latitude, longitude)[: count * 4])
-        return sorted(candidates, key=lambda site: (site.distance_km, site.name))[:count]
+        """The `count` sites nearest a point by great-circle distance, nearest first (then by name)."""
+        queryset = self.with_distance_from(latitude, longitude).order_by("distance_km", "name", "id")
+        queryset._origin = (latitude, longitude)
+        return list(queryset.rows(0, count))
 
     def clustered(self, *, zoom: int, west: float, south: float, east: float, north: float):
         """The sites in a map view grouped into grid cells, one row per cell and region, never more

@@ -1,3 +1,5 @@
+import random
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -111,3 +113,21 @@ def test_nearest_reranks_the_index_candidates_by_great_circle_distance():
     assert nearest == [east, north]
     assert [round(site.distance_km, 1) for site in nearest] == [7.7, 11.1]
     assert Site.objects.nearest(55.0, -1.6, 1) == [east]
+
+
+def test_the_rows_nearest_a_point_are_those_of_the_plain_slice():
+    # Sites scattered around 55°N, where planar degrees skew the KNN walk the most: the page read
+    # through the index's reach is, row for row, the one the haversine over every site gives.
+    generator = random.Random(7)
+    for number in range(60):
+        SiteFactory(
+            name=f"Site {number % 7}",
+            latitude=55.0 + generator.uniform(-0.4, 0.4),
+            longitude=-1.6 + generator.uniform(-0.6, 0.6),
+        )
+    within = Site.objects.within_radius(55.0, -1.6, 40).order_by("distance_km", "name", "id")
+    for start, stop in ((0, 1), (0, 2), (0, 5), (3, 8), (0, 17), (20, 60), (40, 100)):
+        assert list(within.rows(start, stop)) == list(within[start:stop])
+    beyond = within.filter(distance_km__gt=20)
+    assert list(beyond.rows(0, 5)) == list(beyond[:5])
+    assert list(within.filter(name="Nobody").rows(0, 5)) == []

@@ -327,14 +327,15 @@ def test_site_page_shows_licences_provenance_nearest_sites_and_case_studies(clie
 
 def test_site_page_query_count_is_flat(client, django_assert_num_queries):
     # site (+ organisation, region, verifier), capabilities, technologies, licences (+ types),
-    # nearest sites (+ organisations), published case studies
+    # how far the five nearest reach (the KNN index), those five (+ organisations), published
+    # case studies
     sites = SiteFactory.create_batch(5)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get(sites[0].get_absolute_url())
     SiteFactory.create_batch(50)
     for site in sites:
         LicenceFactory(site=site)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get(sites[0].get_absolute_url())
 
 

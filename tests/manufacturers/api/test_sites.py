@@ -4,6 +4,7 @@ import base64
 import csv
 import datetime
 import io
+import random
 
 import orjson
 import pytest
@@ -213,6 +214,24 @@ def test_a_cursor_walk_over_a_search_or_a_distance_has_no_gaps_or_duplicates(api
     seen, _pages, last = _walk(api_client, SITES, {"page_size": 2, **params})
     assert last["count"] == 9
     assert len(seen) == len(set(seen)) == 9
+
+
+def test_nearest_first_is_by_great_circle_on_every_page(api_client):
+    # At 55°N the site 0.12° east (7.7 km) is nearer than the one 0.1° north (11.1 km), though
+    # the KNN index, in planar degrees, reaches the northern one first.
+    north = SiteFactory(name="North", latitude=55.1, longitude=-1.6)
+    east = SiteFactory(name="East", latitude=55.0, longitude=-1.48)
+    far = SiteFactory(name="Far", latitude=55.3, longitude=-1.6)
+    seen, pages, _last = _walk(api_client, SITES, {"near": "55.0,-1.6", "page_size": 1})
+    assert (seen, pages) == ([east.slug, north.slug, far.slug], 3)
+    generator = random.Random(3)
+    for _number in range(40):
+        SiteFactory(
+            latitude=55.0 + generator.uniform(-0.3, 0.3), longitude=-1.6 + generator.uniform(-0.5, 0.5)
+        )
+    seen, _pages, _last = _walk(api_client, SITES, {"near": "55.0,-1.6", "radius_km": "25", "page_size": 4})
+    expected = Site.objects.within_radius(55.0, -1.6, 25).order_by("distance_km", "name", "id")
+    assert seen == list(expected.values_list("slug", flat=True))
 
 
 def test_a_cursor_walk_is_stable_while_the_data_changes(api_client):
