@@ -232,6 +232,11 @@ def test_nearest_first_is_by_great_circle_on_every_page(api_client):
     seen, _pages, _last = _walk(api_client, SITES, {"near": "55.0,-1.6", "radius_km": "25", "page_size": 4})
     expected = Site.objects.within_radius(55.0, -1.6, 25).order_by("distance_km", "name", "id")
     assert seen == list(expected.values_list("slug", flat=True))
+    # A box of the visitor's own, cutting the circle, narrows the walk as it narrows the list.
+    query = {"near": "55.0,-1.6", "radius_km": "25", "bbox": "-1.6,54.9,-1.2,55.3", "page_size": 3}
+    seen, _pages, _last = _walk(api_client, SITES, query)
+    expected = expected.within_bbox(west=-1.6, south=54.9, east=-1.2, north=55.3)
+    assert seen == list(expected.values_list("slug", flat=True))
 
 
 def test_a_cursor_walk_is_stable_while_the_data_changes(api_client):
