@@ -30,9 +30,9 @@ from ..models import (
     Technology,
 )
 from .serializers import SiteCSVSerializer
+from .serializers.common import SLUG_PLACEHOLDER
 
 BATCH_SIZE = 5000
-_SLUG_PLACEHOLDER = "mmip-slug-placeholder"
 
 
 def _literal(value: str) -> str:
@@ -125,8 +125,8 @@ def _quoted(column: str) -> str:
 
 
 def _url(request, view_name: str, slug_expression: str) -> str:
-    address = request.build_absolute_uri(reverse(view_name, kwargs={"slug": _SLUG_PLACEHOLDER}))
-    before, after = address.split(_SLUG_PLACEHOLDER)
+    address = request.build_absolute_uri(reverse(view_name, kwargs={"slug": SLUG_PLACEHOLDER}))
+    before, after = address.split(SLUG_PLACEHOLDER)
     return f"({_literal(before)} || {slug_expression} || {_literal(after)})"
 
 

@@ -111,6 +111,24 @@ def test_the_json_representation_links_to_related_resources(api_client, landscap
     assert datetime.datetime.fromisoformat(row["updated_at"]).tzinfo is not None  # ISO 8601 with an offset
 
 
+def test_every_row_of_a_page_links_to_itself_on_the_host_it_was_asked_from(api_client, settings):
+    # The addresses are reversed once per request and filled in per row: each row gets its own
+    # slug, and a second request on another host gets that host.
+    settings.ALLOWED_HOSTS = ["testserver", "mirror.example.org"]
+    sites = SiteFactory.create_batch(3)
+    rows = api_client.get(SITES).json()["results"]
+    assert [row["url"] for row in rows] == [
+        f"http://testserver{reverse('api-v1:site-detail', kwargs={'slug': site.slug})}"
+        for site in sorted(sites, key=lambda site: (site.name, site.pk))
+    ]
+    assert {row["web_url"] for row in rows} == {
+        f"http://testserver{site.get_absolute_url()}" for site in sites
+    }
+    rows = api_client.get(SITES, HTTP_HOST="mirror.example.org").json()["results"]
+    assert all(row["url"].startswith("http://mirror.example.org/api/v1/sites/") for row in rows)
+    assert all(row["organisation"]["url"].startswith("http://mirror.example.org/") for row in rows)
+
+
 # 400s: the whole body, naming the parameter and the reason.
 
 
