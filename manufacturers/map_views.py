@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import F
 from django.db.models.functions import Floor
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -99,6 +99,14 @@ def map_regions(request):
     return JsonResponse(
         cached(LANDSCAPE, ("map_regions", site_filter.cache_key()), lambda: _regions(site_filter))
     )
+
+
+def region_boundary(request, slug):
+    """One region's boundary as a GeoJSON Feature: what a site or organisation page's small map
+    draws, fetched apart from the page so the page stays a few kilobytes and the boundary is
+    cached (by the browser and the shared cache) once for every page in the region."""
+    region = get_object_or_404(Region, slug=slug)
+    return JsonResponse(geojson.feature(region.boundary, {"slug": region.slug, "name": region.name}, id=slug))
 
 
 def _regions(site_filter) -> dict:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("organisations/<slug:slug>/", views.organisation_detail, name="organisation-detail"),
     path("map/", map_views.site_map, name="map"),
     path("map/regions.geojson", map_views.map_regions, name="map-regions"),
+    path("map/regions/<slug:slug>.geojson", map_views.region_boundary, name="map-region"),
     path("map/clusters.json", map_views.map_clusters, name="map-clusters"),
     path("map/sites.json", map_views.MapSitesView.as_view(), name="map-sites"),
     path("map/places.json", map_views.map_places, name="map-places"),

@@ -5,6 +5,7 @@ carried between the list, the map and the CSV download.
 """
 
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.generic import DetailView
 
 from core.api.pagination import EstimatedCountPaginator
@@ -121,6 +122,12 @@ def _map_point(site, **extra) -> dict:
     }
 
 
+def _region_url(slug: str) -> str:
+    # The small maps fetch their regions' boundaries: kilobytes of coordinates each, which inline
+    # would weigh on every page and every cached copy of it.
+    return reverse("manufacturers:map-region", kwargs={"slug": slug})
+
+
 class SiteDetailView(DetailView):
     queryset = Site.objects.for_detail()
     template_name = "manufacturers/site_detail.html"
@@ -134,7 +141,7 @@ class SiteDetailView(DetailView):
         )
         map_data = {
             "points": [_map_point(site, current=True)] + [_map_point(other) for other in nearest],
-            "regions": [site.region.boundary],
+            "region_urls": [_region_url(site.region.slug)],
             "tiles": map_tiles(),
         }
         case_studies = site.case_studies.published().newest_first()
@@ -151,8 +158,8 @@ def organisation_detail(request, slug):
             OrganisationSlugRedirect.objects.select_related("organisation"), old_slug=slug
         )
         return redirect(moved.organisation, permanent=True)
-    sites = list(organisation.sites.select_related("region").order_by("name"))
-    boundaries = {site.region.slug: site.region.boundary for site in sites}
+    sites = list(organisation.sites.select_related("region").defer("region__boundary").order_by("name"))
+    region_slugs = dict.fromkeys(site.region.slug for site in sites)
     context = {
         "organisation": organisation,
         "sites": sites,
@@ -163,7 +170,7 @@ def organisation_detail(request, slug):
         "partnerships": organisation.initiatives.order_by("title"),
         "map_data": {
             "points": [_map_point(site, name=site.name) for site in sites],
-            "regions": list(boundaries.values()),
+            "region_urls": [_region_url(slug) for slug in region_slugs],
             "tiles": map_tiles(),
         },
     }

@@ -273,10 +273,17 @@ class SiteQuerySet(models.QuerySet):
         return self.select_related("organisation", "region").prefetch_related("capabilities", "technologies")
 
     def for_detail(self):
-        return self.select_related("organisation", "region", "last_verified_by").prefetch_related(
-            "capabilities",
-            "technologies",
-            Prefetch("licences", queryset=Site.licence_types.through.objects.select_related("licence_type")),
+        # The region's boundary is kilobytes of coordinates, which a site's page fetches apart.
+        return (
+            self.select_related("organisation", "region", "last_verified_by")
+            .defer("region__boundary")
+            .prefetch_related(
+                "capabilities",
+                "technologies",
+                Prefetch(
+                    "licences", queryset=Site.licence_types.through.objects.select_related("licence_type")
+                ),
+            )
         )
 
 

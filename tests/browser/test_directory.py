@@ -91,6 +91,8 @@ def test_directory_and_site_page_have_no_serious_accessibility_violations(live_s
     page.goto(live_server.url + "/sites/?region=scotland")
     page.get_by_role("link", name="Symbiosis Pharmaceutical Services, Stirling").click()
     page.wait_for_selector("#mini-map .leaflet-overlay-pane path")
+    # The region's boundary comes apart from the page, and is drawn under the dots.
+    page.wait_for_selector('#mini-map[data-regions-drawn="1"]')
     expect(page.get_by_role("heading", name="Nearest other sites")).to_be_visible()
     assert serious_violations(page) == []
     page.screenshot(path=str(screenshot_dir / "site-page-1280.png"), full_page=True)
@@ -98,6 +100,7 @@ def test_directory_and_site_page_have_no_serious_accessibility_violations(live_s
     page.screenshot(path=str(screenshot_dir / "site-page-375.png"), full_page=True)
     page.get_by_role("link", name="Symbiosis Pharmaceutical Services", exact=True).first.click()
     page.wait_for_selector("#mini-map .leaflet-overlay-pane path")
+    page.wait_for_selector("#mini-map[data-regions-drawn]:not([data-regions-drawn='0'])")
     assert serious_violations(page) == []
 
 

@@ -1,5 +1,6 @@
 """The public directory (/sites/, /organisations/) and the site and organisation pages."""
 
+import json
 import re
 from math import asin, cos, radians, sin, sqrt
 
@@ -325,6 +326,24 @@ def test_site_page_shows_licences_provenance_nearest_sites_and_case_studies(clie
     assert "/static/js/mini_map.js" in html and "/static/leaflet/leaflet.js" in html
 
 
+def test_the_small_map_fetches_its_region_boundary_apart_from_the_page(client, site_with_everything):
+    response = client.get(site_with_everything.get_absolute_url())
+    boundary = site_with_everything.region.boundary
+    # Not a coordinate of the boundary in the page: it is fetched, and cached, on its own.
+    assert json.dumps(boundary["coordinates"][0][0][0]) not in _html(response).replace(" ", "")
+    [url] = response.context["map_data"]["region_urls"]
+    assert url == "/map/regions/east-of-england.geojson"
+    fetched = client.get(url)
+    assert fetched.status_code == 200
+    assert fetched.json() == {
+        "type": "Feature",
+        "id": "east-of-england",
+        "geometry": boundary,
+        "properties": {"slug": "east-of-england", "name": "East of England"},
+    }
+    assert client.get("/map/regions/atlantis.geojson").status_code == 404
+
+
 def test_site_page_query_count_is_flat(client, django_assert_num_queries):
     # site (+ organisation, region, verifier), capabilities, technologies, licences (+ types),
     # how far the five nearest reach (the KNN index), those five (+ organisations), published
@@ -359,7 +378,10 @@ def test_organisation_page_shows_sites_map_capabilities_and_case_studies(client)
     assert [c.slug for c in response.context["capabilities"]] == ["aseptic_fill_finish"]
     assert "Acme study" in html
     assert len(response.context["map_data"]["points"]) == 2
-    assert len(response.context["map_data"]["regions"]) == 2  # Scotland and the East of England
+    assert response.context["map_data"]["region_urls"] == [
+        "/map/regions/scotland.geojson",
+        "/map/regions/east-of-england.geojson",
+    ]
 
 
 def test_organisation_page_query_count_is_flat(client, django_assert_num_queries):
