@@ -85,7 +85,10 @@ class SiteQuerySet(models.QuerySet):
         return self.filter(region=region)
 
     def in_regions(self, regions):
-        return self.filter(region__in=regions)
+        # By id, not a subquery on the slugs: knowing the ids, the planner reads how many sites
+        # each region holds from the column's statistics. Through the subquery it assumed an
+        # average region, and walked the name index past 235,000 sites for a page of London's.
+        return self.filter(region_id__in=_ids(regions))
 
     # By the id arrays on the row (GIN), which the database keeps equal to the link tables.
     def with_any_capability(self, capabilities):
@@ -320,7 +323,11 @@ class Site(TimeStampedModel):
         ),
     )
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="sites", verbose_name=_("region")
+        Region,
+        on_delete=models.PROTECT,
+        related_name="sites",
+        verbose_name=_("region"),
+        db_index=False,  # site_region_name_id_idx leads with it
     )
     latitude = models.FloatField(_("latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)])
     longitude = models.FloatField(
@@ -385,6 +392,10 @@ class Site(TimeStampedModel):
             ),
             # The directory's and the API's default order, so a page reads 50 rows, not sorts them all.
             models.Index(fields=["name", "id"], name="site_name_id_idx"),
+            # The same order within a region: names follow towns, so a region's sites gather in
+            # one stretch of the name index, and a page of London's walked 235,000 others to it.
+            # Its leading column serves the region's foreign key too.
+            models.Index(fields=["region", "name", "id"], name="site_region_name_id_idx"),
         ]
         constraints = [
             models.CheckConstraint(
