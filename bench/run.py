@@ -218,7 +218,7 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument(
-        "--budget", type=float, default=30 * 60, help="seconds after which workloads are skipped"
+        "--budget", type=float, default=90 * 60, help="seconds after which workloads are skipped"
     )
     args = parser.parse_args(argv)
     sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]
