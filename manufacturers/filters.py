@@ -7,7 +7,8 @@ different facets are AND-ed. Invalid values are form errors, which pages and the
 """
 
 from django import forms
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, FloatField, Max, OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
@@ -322,13 +323,14 @@ class SiteFilter(filters.FilterSet):
         """One entry per active filter value, with the query string that removes just that value.
 
         Each is `{"facet", "label", "value_label", "remove_query"}`; removing a value also
-        resets the page, and removing `near` removes `radius_km` with it.
+        resets the page (number or cursor), and removing `near` removes `radius_km` with it.
         """
         if not self.is_valid():
             return []
         cleaned = self.form.cleaned_data
         base = self.data.copy()
         base.pop("page", None)
+        base.pop("cursor", None)
         chips = []
         for name in ("q", *self.FACETS, "bbox", "near"):
             value = cleaned.get(name)
@@ -429,5 +431,8 @@ class OrganisationFilter(SiteFilter):
             return organisations.order_by(*organisations.query.order_by, "pk")
         if self.form.cleaned_data.get("q") and "rank" in self.qs.query.annotations:
             best = sites.annotate(best=Max("rank")).values("best")[:1]
-            return organisations.annotate(rank=Subquery(best)).order_by("-rank", "name", "pk")
+            # As a double: ts_rank's 4-byte real would not compare equal to the double a deep
+            # page's cursor carries back, and rows of equal rank could repeat or be skipped.
+            rank = Cast(Subquery(best), FloatField())
+            return organisations.annotate(rank=rank).order_by("-rank", "name", "pk")
         return organisations.order_by("name", "pk")

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.generic import DetailView
 
-from core.api.pagination import EstimatedCountPaginator
+from core.paging import DirectoryPaginator, PageRefused
 
 from .filters import OrganisationFilter, SiteFilter
 from .map_config import map_tiles
@@ -80,14 +80,20 @@ def _directory(request, directory_filter, results, template_name):
         if fallback.is_valid():
             context["facets"] = facet_rows(directory_filter, fallback.cached_facet_counts(), request)
         return render(request, template_name, context, status=400)
-    # No exact COUNT(*) over a big list: above a threshold the total is PostgreSQL's estimate.
-    page = EstimatedCountPaginator(results(), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     chips = directory_filter.chips()
     context |= {
-        "page": page,
         "chips": chips,
         "facets": facet_rows(directory_filter, directory_filter.cached_facet_counts(), request),
     }
+    # No exact COUNT(*) over a big list (above a threshold the total is PostgreSQL's estimate),
+    # and no OFFSET past the numbered pages: deeper pages are read by keyset.
+    paginator = DirectoryPaginator(results(), RESULTS_PER_PAGE)
+    try:
+        page = paginator.get_page(request.GET.get("page"), request.GET.get("cursor"))
+    except PageRefused as refused:
+        context["page_error"] = refused
+        return render(request, template_name, context, status=400)
+    context["page"] = page
     if not page.paginator.count and chips:
         # Suggest the filters whose removal would give results, most results first.
         suggestions = [dict(chip, count=directory_filter.count_without(chip["facet"])) for chip in chips]

@@ -4,18 +4,8 @@ Both answer with the same envelope, `{"count", "next", "previous", "results"}`, 
 `Link` header, so the GeoJSON and CSV renderers can reshape any page.
 """
 
-import base64
-import binascii
-from datetime import datetime
-from functools import reduce
-from operator import and_, or_
-
 import orjson
-from django.contrib.postgres.search import SearchRank
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination
@@ -23,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from core.cache import LANDSCAPE, cached
+from core.keyset import InvalidCursor, Keyset
 from core.numbers import is_whole_number
 
 # Above this many rows (by the planner's estimate) a list's total is the estimate, not a COUNT(*).
@@ -181,25 +172,6 @@ class PageNumberPagination(pagination.PageNumberPagination):
         ]
 
 
-# PostgreSQL's limits: bigint ids, and ts_rank's 4-byte real (a search's rank).
-BIGINT_RANGE = (-(2**63), 2**63 - 1)
-REAL_MAX = 3.4e38
-
-
-def _storable(value) -> bool:
-    """Whether a cursor value can reach SQL as it is: a string without NUL (which PostgreSQL text
-    cannot hold), an integer within bigint, or a number within a real (a rank, or a distance)."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, str):
-        return "\x00" not in value
-    if isinstance(value, int):
-        return BIGINT_RANGE[0] <= value <= BIGINT_RANGE[1]
-    if isinstance(value, float):
-        return abs(value) <= REAL_MAX
-    return False
-
-
 class KeysetCursorPagination(pagination.BasePagination):
     """`?cursor=...`: opaque cursors over the list's ordering plus the id, so a full walk is stable.
 
@@ -223,111 +195,19 @@ class KeysetCursorPagination(pagination.BasePagination):
         size = _page_size(
             request, name=self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
         )
-        self.keys = self._ordering_keys(queryset)
-        cursor = self._decode(request.query_params.get(self.cursor_query_param))
-        self.count, self.count_is_estimate = count_rows(queryset)
-        reverse = bool(cursor and cursor["reverse"])
-        if cursor:
-            values = [
-                self._comparable(queryset, field, value)
-                for (field, _d), value in zip(self.keys, cursor["values"], strict=True)
-            ]
-            try:
-                queryset = queryset.filter(self._beyond(values, reverse=reverse))
-            except (TypeError, ValueError, DjangoValidationError):
-                raise self._invalid_cursor() from None  # a hand-made cursor with values of the wrong type
-        order_by = [(f"-{field}" if descending != reverse else field) for field, descending in self.keys]
-        rows = list(read_rows(queryset.order_by(*order_by), 0, size + 1))
-        more = len(rows) > size
-        rows = rows[:size]
-        if reverse:
-            rows.reverse()
-            self.has_previous, self.has_next = more, True
-        else:
-            self.has_previous, self.has_next = cursor is not None, more
-        self.rows = rows
-        return rows
+        self.keyset = Keyset(queryset)
+        try:
+            cursor = self.keyset.decode(request.query_params.get(self.cursor_query_param))
+            self.count, self.count_is_estimate = count_rows(queryset)
+            page = self.keyset.page(cursor, size, read=read_rows)
+        except InvalidCursor as error:
+            raise exceptions.ValidationError({self.cursor_query_param: [str(error)]}) from None
+        self.rows, self.has_previous, self.has_next = page.rows, page.has_previous, page.has_next
+        return page.rows
 
     def cursor_after(self, queryset, row) -> str:
         """The cursor of the page that starts after `row` of `queryset` (in that queryset's order)."""
-        self.keys = self._ordering_keys(queryset)
-        return self._encode(row, reverse=False)
-
-    def _ordering_keys(self, queryset) -> list[tuple[str, bool]]:
-        keys = []
-        for term in queryset.query.order_by:
-            if not isinstance(term, str):  # an expression: the filters never produce one for the API
-                raise TypeError("Keyset paging needs the queryset ordered by field names.")
-            keys.append((term.lstrip("-"), term.startswith("-")))
-        if not any(field in ("id", "pk") for field, _descending in keys):
-            keys.append(("id", False))
-        return keys
-
-    def _comparable(self, queryset, field: str, value):
-        """The cursor's value as the database should compare it with the row's."""
-        if isinstance(value, float) and isinstance(queryset.query.annotations.get(field), SearchRank):
-            # ts_rank() returns a 4-byte real, which the driver reads as its shortest decimal text
-            # (0.6079271); read back as a real, that text is exactly the stored value again.
-            return RawSQL("%s::real", (value,))
-        return value
-
-    def _beyond(self, values: list, *, reverse: bool) -> Q:
-        """Rows strictly after `values` in the ordering (before them, when paging backwards)."""
-        conditions = []
-        for index, (field, descending) in enumerate(self.keys):
-            lookup = "lt" if descending != reverse else "gt"
-            equal = [Q(**{name: values[i]}) for i, (name, _desc) in enumerate(self.keys[:index])]
-            conditions.append(reduce(and_, [*equal, Q(**{f"{field}__{lookup}": values[index]})]))
-        return reduce(or_, conditions)
-
-    def _value(self, row, field: str):
-        value = row
-        for part in field.split("__"):
-            value = getattr(value, part)
-        return value.isoformat() if isinstance(value, datetime) else value
-
-    def _encode(self, row, *, reverse: bool) -> str:
-        payload = {
-            "k": [f"-{field}" if descending else field for field, descending in self.keys],
-            "v": [self._value(row, field) for field, _descending in self.keys],
-            "r": reverse,
-        }
-        return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
-
-    def _invalid_cursor(self):
-        return exceptions.ValidationError(
-            {
-                self.cursor_query_param: [
-                    _("This cursor is not valid: use the next or previous link as given.")
-                ]
-            }
-        )
-
-    def _decode(self, raw: str | None) -> dict | None:
-        if raw in (None, ""):
-            return None
-        invalid = self._invalid_cursor()
-        try:
-            payload = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        except (binascii.Error, ValueError, orjson.JSONDecodeError):
-            raise invalid from None
-        if not isinstance(payload, dict) or not isinstance(payload.get("v"), list):
-            raise invalid
-        expected = [f"-{field}" if descending else field for field, descending in self.keys]
-        if payload.get("k") != expected:
-            raise exceptions.ValidationError(
-                {
-                    self.cursor_query_param: [
-                        _(
-                            "This cursor belongs to a different ordering: keep the query the same while paging."
-                        )
-                    ]
-                }
-            )
-        values = payload["v"]
-        if len(values) != len(self.keys) or not all(map(_storable, values)):
-            raise invalid
-        return {"values": values, "reverse": bool(payload.get("r"))}
+        return Keyset(queryset).encode(row)
 
     def _url(self, cursor: str | None) -> str:
         url = self.request.build_absolute_uri()
@@ -340,14 +220,14 @@ class KeysetCursorPagination(pagination.BasePagination):
     def get_next_link(self) -> str | None:
         if not self.has_next or not self.rows:
             return None
-        return self._url(self._encode(self.rows[-1], reverse=False))
+        return self._url(self.keyset.encode(self.rows[-1]))
 
     def get_previous_link(self) -> str | None:
         if not self.has_previous:
             return None
         if not self.rows:
             return self._url(None)
-        return self._url(self._encode(self.rows[0], reverse=True))
+        return self._url(self.keyset.encode(self.rows[0], reverse=True))
 
     def get_paginated_response(self, data):
         next_url, previous_url = self.get_next_link(), self.get_previous_link()
