@@ -136,7 +136,12 @@ class Keyset:
             lookup = "lt" if descending != reverse else "gt"
             equal = [Q(**{earlier: values[i]}) for i, (earlier, _d) in enumerate(self.keys[:index])]
             conditions.append(reduce(and_, [*equal, Q(**{f"{name}__{lookup}": values[index]})]))
-        return reduce(or_, conditions)
+        # The same rows, with the first key's bound said on its own: PostgreSQL reads an OR of
+        # conditions by scanning the index from its start and filtering, but starts an index
+        # range at a plain bound; without it a page deep in a million rows reads them all.
+        first, descending = self.keys[0]
+        bound = Q(**{f"{first}__{'lte' if descending != reverse else 'gte'}": values[0]})
+        return bound & reduce(or_, conditions)
 
 
 def _invalid_message() -> str:
