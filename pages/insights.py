@@ -6,7 +6,7 @@ the sites matching every active filter except its own (`SiteFilter.facet_counts`
 visitor who picks Wales still sees how Wales compares with the other regions.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Count
 from django.http import QueryDict
@@ -258,6 +258,9 @@ def cached_landscape_insights(site_filter: SiteFilter) -> Insights:
         insights = landscape_insights(site_filter)
         for chart in insights.charts:
             chart.drawing  # noqa: B018 (fills the cached_property, so it is stored with the chart)
+            # Drawn, the map needs its regions' boundaries no more: stored with the rows they
+            # were hundreds of kilobytes that every page using the figures unpickled again.
+            chart.rows = [replace(row, boundary=None) for row in chart.rows]
         return insights.figures, insights.charts
 
     data = site_filter.data

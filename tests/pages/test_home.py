@@ -1,11 +1,13 @@
 """The home page: what MMIP is, the landscape in live figures and a choropleth, the newest case studies."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from pages.insights import cached_landscape_insights, site_filter_for
 from tests.casestudies.factories import CaseStudyFactory
 from tests.manufacturers.factories import (
     CapabilityFactory,
@@ -60,6 +62,20 @@ def test_home_choropleth_is_accessible_svg_with_a_data_table(client):
     assert html.count('class="map__area') == 12
     assert '<table class="chart-table" id="home-regions-table">' in html
     assert f'href="{reverse("manufacturers:site-list")}?region=wales"' in html
+
+
+def test_the_map_is_drawn_once_and_cached_without_the_boundaries_it_was_drawn_from(client):
+    SiteFactory(region=region("wales"))
+    first = client.get(reverse("home"), {"v": "1"}).content.decode()
+
+    cached = cached_landscape_insights(site_filter_for({}))
+    again = client.get(reverse("home"), {"v": "2"}).content.decode()
+
+    regions = cached.chart("regions")
+    assert len(regions.rows) == 12 and all(row.boundary is None for row in regions.rows)
+    assert again.count('class="map__area') == first.count('class="map__area') == 12
+    paths = re.findall(r'<path class="map__area[^>]*>', again)
+    assert paths == re.findall(r'<path class="map__area[^>]*>', first)
 
 
 def test_home_shows_only_published_case_studies_newest_first(client):
