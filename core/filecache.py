@@ -1,4 +1,5 @@
-"""Django's file cache with counters that hold: the cache every worker of one machine shares without Redis."""
+"""Django's file cache, culled on a timer and with counters that hold: the cache every worker of one
+machine shares without Redis."""
 
 import os
 import pickle
@@ -10,8 +11,32 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.files import locks
 
+# How often one process may count the cache's files to see whether it is over MAX_ENTRIES.
+CULL_INTERVAL_SECONDS = 30
 
-class CountingFileBasedCache(FileBasedCache):
+
+class SharedFileBasedCache(FileBasedCache):
+    """Django's file cache, which counts its entries at most every CULL_INTERVAL_SECONDS per process.
+
+    Django's lists the whole folder on every store to compare the count with MAX_ENTRIES: with
+    every page and API answer cached there, 8,000 files took 10 to 15 ms of each uncached page,
+    a third of its time. Counted on a timer instead, the folder can pass MAX_ENTRIES by the
+    entries stored in that time before it is culled as before.
+    """
+
+    def __init__(self, dir, params):
+        super().__init__(dir, params)
+        self._culled_at = float("-inf")
+
+    def _cull(self):
+        now = time.monotonic()
+        if now - self._culled_at < CULL_INTERVAL_SECONDS:
+            return
+        self._culled_at = now
+        super()._cull()
+
+
+class CountingFileBasedCache(SharedFileBasedCache):
     """Django's file cache, with `add()` and `incr()` atomic across the processes and threads of one machine.
 
     Rate-limit counters are counted here when there is no Redis. An exclusive

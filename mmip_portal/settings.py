@@ -201,7 +201,7 @@ else:
     # already invalidated (the landscape's version is bumped in the cache itself).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "core.filecache.SharedFileBasedCache",
             # One folder per database, so the demo and the bench database never share entries.
             "LOCATION": os.environ.get(
                 "CACHE_DIR",
@@ -209,8 +209,8 @@ else:
             ),
             # Whole pages and API answers are cached too (core.page_cache): past MAX_ENTRIES the
             # file cache deletes a third of its entries at random, the landscape's version among
-            # them, which empties the whole namespace. Counting the entries lists the folder on
-            # every store, so the bound stays in the tens of thousands.
+            # them, which empties the whole namespace. Counting the entries lists the folder (at
+            # most every 30 s per process), so the bound stays in the tens of thousands.
             "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }

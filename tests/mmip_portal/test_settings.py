@@ -83,9 +83,9 @@ def _cache_backend(**env) -> str:
 def test_without_redis_every_worker_process_shares_one_cache_on_disk(tmp_path):
     # A per-process memory cache would let one gunicorn worker keep serving what another invalidated.
     backend, location = _cache_backend().split()
-    assert backend == "django.core.cache.backends.filebased.FileBasedCache"
+    assert backend == "core.filecache.SharedFileBasedCache"
     assert Path(location).parent == ROOT / "var" / "cache"  # a folder per database
-    assert _cache_backend(CACHE_DIR=str(tmp_path)).endswith(f"FileBasedCache {tmp_path}")
+    assert _cache_backend(CACHE_DIR=str(tmp_path)).endswith(f"SharedFileBasedCache {tmp_path}")
     assert _cache_backend(REDIS_URL="redis://127.0.0.1:6379/0").startswith("core.cache.FailOpenRedisCache")
     # Test runs keep their own memory cache, so two runs at once cannot see each other's entries.
     assert _cache_backend(TESTING="1").startswith("django.core.cache.backends.locmem.LocMemCache")

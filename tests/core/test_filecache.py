@@ -1,0 +1,59 @@
+"""The file cache shared by a machine's workers without Redis: culled on a timer, bounded all the same."""
+
+import os
+
+import pytest
+
+from core import filecache
+from core.filecache import SharedFileBasedCache
+
+
+def _cache(tmp_path, **options) -> SharedFileBasedCache:
+    return SharedFileBasedCache(str(tmp_path), {"OPTIONS": options})
+
+
+def _files(tmp_path) -> int:
+    return sum(name.endswith(".djcache") for name in os.listdir(tmp_path))
+
+
+def test_stores_between_culls_never_list_the_folder(tmp_path, monkeypatch):
+    cache = _cache(tmp_path, MAX_ENTRIES=1000)
+    listed = []
+    real = cache._list_cache_files
+    monkeypatch.setattr(cache, "_list_cache_files", lambda: listed.append(1) or real())
+
+    for number in range(50):
+        cache.set(f"page-{number}", "x" * 100)
+
+    assert len(listed) == 1  # the first store counts; the next 49 within the interval do not
+    assert cache.get("page-49") == "x" * 100 and _files(tmp_path) == 50
+
+
+def test_the_folder_passes_max_entries_only_until_the_next_count(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(filecache.time, "monotonic", lambda: clock[0])
+    cache = _cache(tmp_path, MAX_ENTRIES=10, CULL_FREQUENCY=2)
+
+    for number in range(25):
+        cache.set(f"page-{number}", number)
+    assert _files(tmp_path) == 25  # within one interval nothing is culled
+
+    clock[0] += filecache.CULL_INTERVAL_SECONDS
+    cache.set("one-more", 1)
+
+    # Counted again: over MAX_ENTRIES, so Django's cull removed half (CULL_FREQUENCY=2) first.
+    assert _files(tmp_path) == 25 - 25 // 2 + 1
+    assert cache.get("one-more") == 1
+
+
+@pytest.mark.parametrize("backend", ["SharedFileBasedCache", "CountingFileBasedCache"])
+def test_both_file_caches_cull_on_the_timer(tmp_path, monkeypatch, backend):
+    clock = [0.0]
+    monkeypatch.setattr(filecache.time, "monotonic", lambda: clock[0])
+    cache = getattr(filecache, backend)(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 4, "CULL_FREQUENCY": 1}})
+    for number in range(6):
+        cache.set(f"key-{number}", number)
+    clock[0] += filecache.CULL_INTERVAL_SECONDS
+    cache.set("last", 0)
+    # CULL_FREQUENCY=1 empties the folder before the store.
+    assert _files(tmp_path) == 1
