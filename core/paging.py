@@ -89,7 +89,8 @@ class DirectoryPaginator:
         if raw_cursor:
             return self._keyset_page(raw_cursor)
         number = int(raw_page) if raw_page and is_whole_number(raw_page) else 1
-        if number > NUMBERED_PAGES:
+        # Past the numbered pages of a long list; a short one answers with its last page.
+        if number > NUMBERED_PAGES and self.numbered.num_pages > NUMBERED_PAGES:
             raise PageRefused(
                 "page",
                 _(

@@ -165,3 +165,12 @@ def test_organisations_found_by_a_search_walk_by_rank_without_a_repeat_or_a_gap(
     walked = [organisation.pk for _link, rows in pages for organisation in rows]
     assert len(walked) == 9 == len(set(walked))
     assert "cursor=" in pages[-1][0]
+
+
+def test_a_page_number_past_the_end_of_a_short_list_gives_its_last_page(client, small_pages):
+    SiteFactory.create_batch(4, region=region("wales"))
+
+    response = client.get(f"{SITES}?region=wales&page=9")
+
+    assert response.status_code == 200
+    assert response.context["page"].number == 2 and len(response.context["page"]) == 1
