@@ -84,7 +84,7 @@ class Keyset:
             try:
                 queryset = queryset.filter(self._beyond(values, reverse=reverse))
             except (TypeError, ValueError, DjangoValidationError):
-                raise InvalidCursor(_invalid_message()) from None  # hand-made, values of the wrong type
+                raise InvalidCursor(invalid_cursor_message()) from None  # hand-made, values of the wrong type
         order_by = [(f"-{name}" if descending != reverse else name) for name, descending in self.keys]
         ordered = queryset.order_by(*order_by)
         rows = list(read(ordered, 0, size + 1) if read else ordered[: size + 1])
@@ -109,16 +109,16 @@ class Keyset:
         try:
             payload = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         except (binascii.Error, ValueError, orjson.JSONDecodeError):
-            raise InvalidCursor(_invalid_message()) from None
+            raise InvalidCursor(invalid_cursor_message()) from None
         if not isinstance(payload, dict) or not isinstance(payload.get("v"), list):
-            raise InvalidCursor(_invalid_message())
+            raise InvalidCursor(invalid_cursor_message())
         if payload.get("k") != self.names:
             raise InvalidCursor(
                 _("This cursor belongs to a different ordering: keep the query the same while paging.")
             )
         values, extra = payload["v"], payload.get("x", {})
         if len(values) != len(self.keys) or not all(map(storable, values)) or not isinstance(extra, dict):
-            raise InvalidCursor(_invalid_message())
+            raise InvalidCursor(invalid_cursor_message())
         return Cursor(values=values, reverse=bool(payload.get("r")), extra=extra)
 
     def _comparable(self, name: str, value):
@@ -144,7 +144,7 @@ class Keyset:
         return bound & reduce(or_, conditions)
 
 
-def _invalid_message() -> str:
+def invalid_cursor_message() -> str:
     return _("This cursor is not valid: use the next or previous link as given.")
 
 

@@ -16,7 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from core.api.pagination import EstimatedCountPaginator, read_rows
-from core.keyset import InvalidCursor, Keyset
+from core.keyset import InvalidCursor, Keyset, invalid_cursor_message
 from core.numbers import is_whole_number
 
 NUMBERED_PAGES = 20
@@ -116,14 +116,10 @@ class DirectoryPaginator:
     def _keyset_page(self, raw_cursor: str) -> ListPage:
         try:
             cursor = self.keyset.decode(raw_cursor)
-        except InvalidCursor as error:
-            raise PageRefused("cursor", str(error)) from None
-        number = cursor.extra.get("n")
-        if not isinstance(number, int) or isinstance(number, bool) or number <= NUMBERED_PAGES:
-            raise PageRefused(
-                "cursor", _("This cursor is not valid: use the next or previous link as given.")
-            )
-        try:
+            number = cursor.extra.get("n")
+            # The page's number comes only from our own links, past the numbered pages.
+            if not isinstance(number, int) or isinstance(number, bool) or number <= NUMBERED_PAGES:
+                raise InvalidCursor(invalid_cursor_message())
             read = self.keyset.page(cursor, self.per_page, read=read_rows)
         except InvalidCursor as error:
             raise PageRefused("cursor", str(error)) from None
