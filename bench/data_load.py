@@ -6,7 +6,6 @@ let ``generate_bench_data --if-changed`` skip a load whose data is already there
 
 from __future__ import annotations
 
-import io
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from bench.generate import (
     Reference,
     landscape_generate,
 )
+from core.copy import LineStream
 
 TIMESTAMP = "2026-01-01 00:00:00+00"
 # Sites generated, turned into lines and COPYed per round: memory stays flat at any N.
@@ -27,28 +27,6 @@ SITE_COLUMNS = (
     "id, created_at, updated_at, organisation_id, name, slug, status, town, postcode, region_id, "
     "latitude, longitude, location_precision, source_urls, confidence"
 )
-
-
-class LineStream(io.RawIOBase):
-    """A read()-able stream over lines made on demand, so COPY never needs the whole table in memory."""
-
-    def __init__(self, lines: Iterable[str]):
-        self._lines = iter(lines)
-        self._buffer = b""
-
-    def readable(self):
-        return True
-
-    def read(self, size=-1):
-        while size < 0 or len(self._buffer) < size:
-            chunk = "".join(line for _, line in zip(range(2000), self._lines, strict=False))
-            if not chunk:
-                break
-            self._buffer += chunk.encode()
-        if size < 0:
-            size = len(self._buffer)
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
 
 
 def site_line(site: GeneratedSite) -> str:

@@ -196,8 +196,9 @@ class Probes:
     def copy_from(self) -> dict:
         from django.db import connection, transaction
 
-        from bench.data_load import SITE_COLUMNS, LineStream, site_line
+        from bench.data_load import SITE_COLUMNS, site_line
         from bench.generate import Reference, landscape_generate
+        from core.copy import LineStream
         from manufacturers.models import Site
 
         landscape = landscape_generate(sites=COPY_FROM_ROWS, seed=7, reference=Reference.from_database())

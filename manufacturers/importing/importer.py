@@ -24,7 +24,7 @@ from .matching import Matcher
 from .parsing import parse_row
 from .readers import rows_from_csv, rows_from_xlsx
 from .report import ImportReport, RowError, SitesImportError, bounded_warnings
-from .writing import Writer
+from .writing import StaleRecords, Writer
 
 # Bounds on one import, so a huge or pathological file gets a clear answer rather than holding a
 # worker: checking is linear in rows (about 2,000 a second here), so both leave a wide margin.
@@ -58,7 +58,7 @@ class SiteImporter:
         self.report.dry_run = dry_run
         matcher = Matcher(self.records, rows)
         planned = self._plan(rows, matcher)
-        found = planning.warnings(planned, list(self.records.sites.values()), matcher.warnings)
+        found = planning.warnings(planned, self.records.site_points(), matcher.warnings)
         found += planning.organisation_warnings(matcher.file_organisations())
         self.report.warnings, self.report.warnings_left_off = bounded_warnings(found)
         if self.report.errors:
@@ -69,7 +69,7 @@ class SiteImporter:
         if not dry_run:
             try:
                 self._write(planned)
-            except (IntegrityError, ValidationError) as conflict:
+            except (IntegrityError, ValidationError, StaleRecords) as conflict:
                 # Someone changed the same organisations or sites between the checks and the
                 # writes; the transaction has rolled back, so the file can simply be tried again.
                 error = RowError(

@@ -2,9 +2,10 @@
 
 Only what the rows can match is read: organisations by name or Companies House number, their
 sites by slug, name or postcode, the slugs a new row's slug could collide with, and sites near
-the rows' coordinates for the duplicate warnings. Each batch of LOAD_BATCH rows costs the same
-five queries, so checking a row costs none and memory and queries grow with the file, not with
-the database.
+the rows' coordinates for the duplicate warnings (as the few values compared, not as sites), and
+the links and licences of the sites the rows match. Each batch of LOAD_BATCH rows costs the same
+eight queries at most, so checking a row costs none and memory and queries grow with the file,
+not with the database.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
+from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Lower
 
@@ -40,8 +42,22 @@ def site_slug_base(organisation_name: str, site_name: str) -> str:
     return slug_base(site_slug_text(organisation_name, site_name), fallback="site")
 
 
-def _startswith(bases: Iterable[str]) -> Q:
-    return Q(pk__in=[]) | Q(*(Q(slug__startswith=base) for base in bases), _connector=Q.OR)
+def slugs_starting(model, bases: Iterable[str]) -> list[str]:
+    """The saved slugs of `model` that start with any of `bases`.
+
+    One LIKE per base, which PostgreSQL plans as one scan of the slug's pattern index each; written
+    as SQL, since the ORM takes seconds to compile the thousands of conditions of a large file.
+    """
+    bases = sorted(bases)
+    if not bases:
+        return []
+    condition = " OR ".join(["slug LIKE %s"] * len(bases))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT slug FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {condition}",  # noqa: S608
+            [connection.ops.prep_for_like_query(base) + "%" for base in bases],
+        )
+        return [slug for (slug,) in cursor.fetchall()]
 
 
 class RowKeys:
@@ -114,7 +130,8 @@ class SavedRecords:
         self.organisations_by_pk: dict[int, Organisation] = {}
         self.organisations_by_name: dict[str, Organisation] = {}
         self.organisations_by_number: dict[str, Organisation] = {}
-        self.sites: dict[int, Site] = {}
+        self.sites: dict[int, Site] = {}  # those the rows can match
+        self.neighbours: dict[int, tuple] = {}  # near the rows: what the duplicate warnings compare
         self.sites_by_slug: dict[str, Site] = {}
         self.sites_by_name: dict[tuple, Site] = {}
         self.sites_by_postcode: dict[tuple, list[Site]] = defaultdict(list)
@@ -144,13 +161,15 @@ class SavedRecords:
         return candidate
 
     def _load_organisations(self, keys: RowKeys) -> None:
-        organisations = Organisation.objects.annotate(name_lower=Lower("name")).order_by()
-        found = organisations.filter(
-            Q(name_lower__in=keys.organisation_names) | Q(companies_house_number__in=keys.numbers)
-        ).union(organisations.filter(_startswith(keys.slug_bases["organisation"])))
+        found = (
+            Organisation.objects.annotate(name_lower=Lower("name"))
+            .filter(Q(name_lower__in=keys.organisation_names) | Q(companies_house_number__in=keys.numbers))
+            .order_by()
+        )
         for organisation in found:
             self.organisations_by_pk[organisation.pk] = organisation
-            self._take_slug("organisation", organisation.slug, keys.slug_bases["organisation"])
+        for slug in slugs_starting(Organisation, keys.slug_bases["organisation"]):
+            self._take_slug("organisation", slug, keys.slug_bases["organisation"])
 
     def _index_organisations(self) -> None:
         organisations = self.organisations_by_pk.values()
@@ -169,21 +188,62 @@ class SavedRecords:
             .filter(Q(name_lower__in=keys.organisation_names) | Q(companies_house_number__in=numbers))
             .values("pk"),
         )
-        # One statement, but each part planned on its own index (an OR of them is a scan).
         sites = Site.objects.annotate(name_lower=Lower("name")).select_related("organisation").order_by()
-        found = sites.filter(matched).union(
-            sites.filter(_startswith(keys.slug_bases["site"])), sites.filter(keys.nearby())
-        )
         batch_pks = []
-        for site in found:
+        for site in sites.filter(matched):
             self.sites[site.pk] = site
             batch_pks.append(site.pk)
             self._take_slug("site", site.slug, keys.slug_bases["site"])
-        # By the ids just read, not by re-running the match as a subquery: a list of ids is an
-        # index lookup whatever the planner's statistics say; the subquery, planned on a table
-        # the statistics think empty, became a nested loop of minutes.
+        for slug in slugs_starting(Site, keys.slug_bases["site"]):
+            self._take_slug("site", slug, keys.slug_bases["site"])
+        # Sites near the rows are only compared with them (duplicate warnings): read as the few
+        # values a comparison needs, not as sites, since in a dense town they are most of what
+        # a file reads.
+        nearby = Site.objects.filter(keys.nearby()).values_list(
+            "pk",
+            "name",
+            "organisation_id",
+            "organisation__name",
+            "postcode",
+            "latitude",
+            "longitude",
+            "location_precision",
+        )
+        for pk, name, organisation_id, organisation_name, *place in nearby:
+            self.neighbours[pk] = (name, organisation_id, organisation_name, *place)
+        # Relations of the sites the rows can match only, by the ids just read, not by re-running
+        # the match as a subquery: a list of ids is an index lookup whatever the planner's
+        # statistics say; the subquery, planned on a table the statistics think empty, became a
+        # nested loop of minutes.
         self._load_site_relations(batch_pks)
         self.taken_slugs["site"].update(keys.slugs)
+
+    def site_points(self) -> list[quality.SitePoint]:
+        """The saved sites the rows are compared with for duplicates, organisations as the file
+        leaves them (a renamed organisation under its new name)."""
+        points = {}
+        for pk, (
+            name,
+            organisation_id,
+            organisation_name,
+            postcode,
+            latitude,
+            longitude,
+            precision,
+        ) in self.neighbours.items():
+            organisation = self.organisations_by_pk.get(organisation_id)
+            organisation_name = organisation.name if organisation is not None else organisation_name
+            points[pk] = quality.SitePoint(
+                key=pk,
+                label=f"{organisation_name}, {name}",
+                organisation_key=organisation_name.lower(),
+                postcode=postcode,
+                latitude=latitude,
+                longitude=longitude,
+                precise=precision == Site.LocationPrecision.SITE,
+            )
+        points.update({site.pk: quality.site_point(site) for site in self.sites.values()})
+        return list(points.values())
 
     def _load_site_relations(self, matched_sites) -> None:
         through = Site.capabilities.through.objects.filter(site_id__in=matched_sites)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import reduce
-from operator import or_
 
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import BooleanField, CharField, Func, Q, Value
@@ -113,7 +111,9 @@ def fill_report(
 # --- Warnings: reported, never blocking ---------------------------------------------------------
 
 
-def warnings(planned: list[PlannedRow], saved_sites: list[Site], found: list[RowError]) -> list[RowError]:
+def warnings(
+    planned: list[PlannedRow], saved_sites: list[quality.SitePoint], found: list[RowError]
+) -> list[RowError]:
     """Rows that probably duplicate a saved site or each other, and sites closed under a case study,
     added to those `found` while matching."""
     return found + duplicate_warnings(planned, saved_sites) + closed_site_warnings(planned)
@@ -174,10 +174,19 @@ def _saved_lookalikes(organisations: list[Organisation]):
     domains = {quality.website_domain(organisation.website) for organisation in organisations} - {""}
     condition = Q(companies_house_number__in=numbers) | Q(domain__in=domains)
     if names:
-        condition |= Q(search_vector=reduce(or_, names)) | Q(some_key_is_stopwords=True)
+        condition |= Q(search_vector=_any_of(names)) | Q(some_key_is_stopwords=True)
     return Organisation.objects.alias(
         domain=_website_domain(), some_key_is_stopwords=_AnyStopwordsOnly(Value(sorted(keys)))
     ).filter(condition)
+
+
+def _any_of(queries: list[SearchQuery]) -> SearchQuery:
+    """The queries joined by OR as a balanced tree: a file of thousands of new organisations
+    would nest a left-leaning chain deeper than Python's recursion limit when it is compiled."""
+    if len(queries) == 1:
+        return queries[0]
+    middle = len(queries) // 2
+    return _any_of(queries[:middle]) | _any_of(queries[middle:])
 
 
 class _AnyStopwordsOnly(Func):
@@ -195,9 +204,9 @@ class _AnyStopwordsOnly(Func):
 WHOLE_WORD = re.compile(r"\w+(?:[.\-'/]\w+)+")
 
 
-def duplicate_warnings(planned: list[PlannedRow], saved_sites: list[Site]) -> list[RowError]:
+def duplicate_warnings(planned: list[PlannedRow], saved_sites: list[quality.SitePoint]) -> list[RowError]:
     in_file = {row.site.pk for row in planned if not row.is_new}
-    points = [quality.site_point(site) for site in saved_sites if site.pk not in in_file]
+    points = [point for point in saved_sites if point.key not in in_file]
     row_points = [
         quality.SitePoint(
             key=("row", row.number),

@@ -329,9 +329,10 @@ def test_checking_a_file_costs_the_same_queries_however_many_rows(django_assert_
     SiteFactory.create_batch(3)
     small = csv_text([sheet_row(site_name=f"S{n}") for n in range(5)])
     large = csv_text([sheet_row(site_name=f"L{n}", latitude=f"{51.8 + n * 0.001:.4f}") for n in range(200)])
-    # Capabilities, technologies, licence types, regions, organisations, sites, the two
-    # many-to-many tables and licences: read once, then every row is checked in memory; and
-    # with a new organisation, every saved one's names once, for the likely-duplicate warning.
+    # Capabilities, technologies, licence types, regions, the organisations and sites the rows
+    # can match, the slugs of each they could take and the sites near them (the matched sites'
+    # links and licences too, were any matched): read once, then every row is checked in memory; and with
+    # a new organisation, the saved ones it may be, once, for the likely-duplicate warning.
     with django_assert_num_queries(10):
         import_csv(small, dry_run=True)
     with django_assert_num_queries(10):

@@ -17,9 +17,11 @@ pytestmark = pytest.mark.django_db
 
 # Capabilities, technologies, licence types and regions, and (these files name a new
 # organisation) every saved organisation's names once for the likely-duplicate warning; then, per
-# batch of rows, the organisations, the sites, the two many-to-many tables and the licences.
+# batch of rows, the organisations and the sites the rows can match, the organisation and site
+# slugs they could take, the sites near them, and the matched sites' two many-to-many tables and
+# licences.
 FIXED_QUERIES = 5
-QUERIES_PER_BATCH = 5
+QUERIES_PER_BATCH = 8
 # A batch that matches no saved site has no relations to ask for.
 QUERIES_PER_UNMATCHED_BATCH = QUERIES_PER_BATCH - 3
 
