@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery
-from django.db.models import BooleanField, CharField, Func, Q, Value
-from django.db.models.functions import Lower, Trim
+from django.db.models import BooleanField, F, Func, Value
 
 from .. import quality
 from ..models import Organisation, Site, SiteStatus
+from ..models.organisations import website_domain
 from ..selectors import case_study_links_to_closed_sites
 from .loading import SavedRecords, site_slug_base
 from .matching import FileOrganisation
@@ -125,8 +124,7 @@ def organisation_warnings(organisations: list[FileOrganisation]) -> list[RowErro
     if not rows:
         return []
     new = [org.instance for org in organisations if org.is_new]
-    saved = _saved_lookalikes(new).only("name", "website", "companies_house_number").order_by("pk")
-    candidates = [*saved, *new]
+    candidates = [*_saved_lookalikes(new), *new]
     return [
         RowError(
             rows[id(new)],
@@ -140,25 +138,19 @@ def organisation_warnings(organisations: list[FileOrganisation]) -> list[RowErro
     ]
 
 
-def _website_domain():
-    """The host of `website` as quality.website_domain gives it, in SQL: scheme, path, port and "www." off."""
-    url = Lower(Trim("website"))
-    text = CharField()
-    without_scheme = Func(url, Value("^[a-z]+://"), Value(""), function="regexp_replace", output_field=text)
-    host = Func(without_scheme, Value("/"), Value(1), function="split_part", output_field=text)
-    without_port = Func(host, Value(":"), Value(1), function="split_part", output_field=text)
-    return Func(without_port, Value(r"^www\."), Value(""), function="regexp_replace", output_field=text)
-
-
-def _saved_lookalikes(organisations: list[Organisation]):
+def _saved_lookalikes(organisations: list[Organisation]) -> list[Organisation]:
     """The saved organisations that could share a key (quality.likely_duplicate_organisations) with these.
 
     Two names share a key only if every word of the key is in both, so the name search's index
-    finds every candidate; numbers and website domains are compared directly. The import so reads
-    a handful of rows instead of every organisation in the landscape on every file. Two kinds of
-    name escape the index, and are looked for otherwise: a key of stopwords only ("here and
-    now") makes an empty query, so then every organisation is read, as before; a word the text
-    parser keeps whole ("boots.com", "2.0") is asked for as it is written.
+    finds every candidate; numbers and website domains are compared directly, each on its own
+    index. The import so reads a handful of rows instead of every organisation in the landscape
+    on every file. Two kinds of name escape the index, and are looked for otherwise: a key of
+    stopwords only ("here and now") makes an empty query, so then every organisation is read, as
+    before; a word the text parser keeps whole ("boots.com", "2.0") is asked for as it is written.
+
+    One statement of separate parts, each planned on its own index: joined by OR in one WHERE,
+    the unindexable stopword test made PostgreSQL test every organisation against the whole
+    query (11 s for a file of a thousand new organisations among 125,000).
     """
     keys = {
         key for organisation in organisations for key in quality.organisation_name_keys(organisation.name)
@@ -169,24 +161,44 @@ def _saved_lookalikes(organisations: list[Organisation]):
         for word in organisation.name.split()
         if WHOLE_WORD.fullmatch(word)
     }
-    names = [SearchQuery(text, search_type="plain", config="english") for text in sorted(keys | whole_words)]
+    names = sorted(keys | whole_words)
     numbers = {organisation.companies_house_number for organisation in organisations} - {""}
     domains = {quality.website_domain(organisation.website) for organisation in organisations} - {""}
-    condition = Q(companies_house_number__in=numbers) | Q(domain__in=domains)
+    saved = Organisation.objects.only("name", "website", "companies_house_number").order_by()
+    parts = [
+        saved.filter(companies_house_number__in=numbers),
+        saved.alias(domain=website_domain()).filter(domain__in=domains),
+    ]
     if names:
-        condition |= Q(search_vector=_any_of(names)) | Q(some_key_is_stopwords=True)
-    return Organisation.objects.alias(
-        domain=_website_domain(), some_key_is_stopwords=_AnyStopwordsOnly(Value(sorted(keys)))
-    ).filter(condition)
+        parts.append(saved.filter(_NamedLikeAny(names)))
+        # Every organisation, when (evaluated once for the statement) some key is all stopwords.
+        parts.append(saved.alias(stopwords=_AnyStopwordsOnly(Value(sorted(keys)))).filter(stopwords=True))
+    return list(parts[0].union(*parts[1:]).order_by("pk"))
 
 
-def _any_of(queries: list[SearchQuery]) -> SearchQuery:
-    """The queries joined by OR as a balanced tree: a file of thousands of new organisations
-    would nest a left-leaning chain deeper than Python's recursion limit when it is compiled."""
-    if len(queries) == 1:
-        return queries[0]
-    middle = len(queries) // 2
-    return _any_of(queries[:middle]) | _any_of(queries[middle:])
+class _NamedLikeAny(Func):
+    """Whether the organisation's name search matches any of the texts (as plain queries).
+
+    Each text is looked up in the search index on its own (LATERAL) and the organisations then
+    read by id: one query ORing the texts together is estimated so badly that PostgreSQL reads
+    every organisation and tests each against all of them (7 s for a thousand names).
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, texts: list[str]):
+        super().__init__(F("pk"), Value(texts))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        pk_sql, pk_params = compiler.compile(self.source_expressions[0])
+        texts_sql, texts_params = compiler.compile(self.source_expressions[1])
+        table = connection.ops.quote_name(Organisation._meta.db_table)
+        sql = (
+            f"{pk_sql} = ANY (ARRAY(SELECT named.id FROM unnest({texts_sql}::text[]) AS text "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT id FROM {table} "
+            "WHERE search_vector @@ plainto_tsquery('english', text)) AS named))"
+        )
+        return sql, (*pk_params, *texts_params)
 
 
 class _AnyStopwordsOnly(Func):
