@@ -131,7 +131,7 @@ def test_each_figure_is_divided_by_its_own_anchor():
 
     assert workloads["site_detail"]["ratio"] == 0.5  # 500 req/s over the minimal view's 1,000
     assert workloads["export_csv"]["ratio"] == 0.6  # 60 MB/s over COPY TO's 100 MB/s
-    assert workloads["import_100k"]["ratio"] == 0.3  # 120k rows/s over COPY FROM's 400k
+    assert workloads["import_10k"]["ratio"] == 0.3  # 120k rows/s over COPY FROM's 400k
     assert "ratio" not in workloads["nearest_50_db"]
 
 
