@@ -196,10 +196,30 @@ class SavedRecords:
             self._take_slug("site", site.slug, keys.slug_bases["site"])
         for slug in slugs_starting(Site, keys.slug_bases["site"]):
             self._take_slug("site", slug, keys.slug_bases["site"])
-        # Sites near the rows are only compared with them (duplicate warnings): read as the few
-        # values a comparison needs, not as sites, since in a dense town they are most of what
-        # a file reads.
-        nearby = Site.objects.filter(keys.nearby()).values_list(
+        self._load_neighbours(keys, batch_pks)
+        # Relations of the sites the rows can match only, by the ids just read, not by re-running
+        # the match as a subquery: a list of ids is an index lookup whatever the planner's
+        # statistics say; the subquery, planned on a table the statistics think empty, became a
+        # nested loop of minutes.
+        self._load_site_relations(batch_pks)
+        self.taken_slugs["site"].update(keys.slugs)
+
+    def _load_neighbours(self, keys: RowKeys, batch_pks: list[int]) -> None:
+        """The saved sites near the rows that could be their duplicates (quality.likely_duplicates).
+
+        Read as the few values a comparison needs, not as sites: in a dense town they are most of
+        what a file reads. A row placed only at its town pairs with a site within 50 m when that
+        site is placed precisely or is of the same organisation; only a row that updates a
+        precisely placed site pairs with any site near it. So unless the batch matched such a
+        site, the others' town-placed sites are left unread.
+        """
+        nearby = Site.objects.filter(keys.nearby())
+        precise = Site.LocationPrecision.SITE
+        if not any(self.sites[pk].location_precision == precise for pk in batch_pks):
+            nearby = nearby.filter(
+                Q(location_precision=precise) | Q(organisation__in=list(self.organisations_by_pk))
+            )
+        values = nearby.values_list(
             "pk",
             "name",
             "organisation_id",
@@ -209,14 +229,8 @@ class SavedRecords:
             "longitude",
             "location_precision",
         )
-        for pk, name, organisation_id, organisation_name, *place in nearby:
+        for pk, name, organisation_id, organisation_name, *place in values:
             self.neighbours[pk] = (name, organisation_id, organisation_name, *place)
-        # Relations of the sites the rows can match only, by the ids just read, not by re-running
-        # the match as a subquery: a list of ids is an index lookup whatever the planner's
-        # statistics say; the subquery, planned on a table the statistics think empty, became a
-        # nested loop of minutes.
-        self._load_site_relations(batch_pks)
-        self.taken_slugs["site"].update(keys.slugs)
 
     def site_points(self) -> list[quality.SitePoint]:
         """The saved sites the rows are compared with for duplicates, organisations as the file

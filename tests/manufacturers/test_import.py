@@ -516,3 +516,48 @@ def test_the_preview_asks_about_a_new_organisation_that_is_probably_a_saved_one(
             "If it is, use that name.",
         )
     ]
+
+
+def _site_near_stevenage(organisation: str, name: str, precision: str, metres_north: float = 20):
+    return SiteFactory(
+        organisation=OrganisationFactory(name=organisation),
+        name=name,
+        postcode="SG2",
+        latitude=51.9017 + metres_north / 111_000,
+        longitude=-0.2019,
+        location_precision=precision,
+    )
+
+
+def test_a_new_row_near_another_organisations_site_is_warned_of_only_when_that_site_is_placed_precisely():
+    _site_near_stevenage("Other Pharma", "Precise plant", Site.LocationPrecision.SITE)
+    _site_near_stevenage("Third Pharma", "Town plant", Site.LocationPrecision.TOWN, metres_north=-20)
+
+    report = import_csv(csv_text([sheet_row()]), dry_run=True)  # placed at Stevenage's centre
+    assert [w.message for w in report.warnings] == [
+        "May duplicate Other Pharma, Precise plant (20 m apart)."
+    ]
+
+
+def test_a_row_near_its_own_organisations_town_placed_site_is_warned_of():
+    _site_near_stevenage("Acme Biologics", "Old plant", Site.LocationPrecision.TOWN)
+
+    report = import_csv(csv_text([sheet_row()]), dry_run=True)
+    assert [w.message for w in report.warnings] == ["May duplicate Acme Biologics, Old plant (20 m apart)."]
+
+
+def test_a_row_updating_a_precisely_placed_site_is_warned_of_any_site_near_it():
+    acme = OrganisationFactory(name="Acme Biologics")
+    SiteFactory(
+        organisation=acme,
+        name="Gunnels Wood Road",
+        postcode="SG1",
+        latitude=52.5,
+        longitude=-1.5,
+        location_precision=Site.LocationPrecision.SITE,
+    )
+    _site_near_stevenage("Other Pharma", "Town plant", Site.LocationPrecision.TOWN)
+
+    report = import_csv(csv_text([sheet_row()]), dry_run=True)  # moves it to Stevenage
+    assert report.updated == ["Acme Biologics, Gunnels Wood Road"]
+    assert [w.message for w in report.warnings] == ["May duplicate Other Pharma, Town plant (20 m apart)."]
