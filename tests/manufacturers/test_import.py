@@ -534,9 +534,7 @@ def test_a_new_row_near_another_organisations_site_is_warned_of_only_when_that_s
     _site_near_stevenage("Third Pharma", "Town plant", Site.LocationPrecision.TOWN, metres_north=-20)
 
     report = import_csv(csv_text([sheet_row()]), dry_run=True)  # placed at Stevenage's centre
-    assert [w.message for w in report.warnings] == [
-        "May duplicate Other Pharma, Precise plant (20 m apart)."
-    ]
+    assert [w.message for w in report.warnings] == ["May duplicate Other Pharma, Precise plant (20 m apart)."]
 
 
 def test_a_row_near_its_own_organisations_town_placed_site_is_warned_of():
