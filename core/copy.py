@@ -12,6 +12,15 @@ import io
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
+from django.db import connection
+
+
+def quote_name(name: str) -> str:
+    """Django's quoting of a table or column name (looked up when called: the bench imports this
+    module before Django is set up)."""
+    return connection.ops.quote_name(name)
+
+
 # Backslash first: the others add backslashes of their own.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
@@ -65,10 +74,6 @@ class LineStream(io.RawIOBase):
             size = len(self._buffer)
         data, self._buffer = self._buffer[:size], self._buffer[size:]
         return data
-
-
-def quote_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def copy_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
