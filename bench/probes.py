@@ -28,15 +28,32 @@ class Probes:
     """The real measurements; tests pass a fake with the same methods to check the result's shape."""
 
     def __init__(
-        self, *, server: Server, seconds: float, wrk: str | None, database_url: str, export_port: int
+        self,
+        *,
+        server: Server,
+        seconds: float,
+        wrk: str | None,
+        database_url: str,
+        export_port: int,
+        k6: str | None = None,
     ):
-        self.server, self.seconds, self.wrk = server, seconds, wrk
+        self.server, self.seconds, self.wrk, self.k6 = server, seconds, wrk, k6
         self.database_url, self.export_port = database_url, export_port
 
     def _saturate(self, url: str, seconds: float) -> dict:
         if self.wrk:
             return drivers.wrk_saturate(self.wrk, url, seconds=seconds)
-        return drivers.python_saturate(url, seconds=seconds)
+        return self._saturate_spread([url], seconds)
+
+    def _saturate_spread(self, urls: list[str], seconds: float) -> dict:
+        if self.k6:
+            return drivers.k6_saturate(self.k6, urls, seconds=seconds)
+        return drivers.python_saturate(urls, seconds=seconds)
+
+    def _fixed_rate(self, urls: str | list[str], rate: float) -> dict:
+        if self.k6:
+            return drivers.k6_fixed_rate(self.k6, urls, rate=rate, seconds=self.seconds)
+        return drivers.python_fixed_rate(urls, rate=rate, seconds=self.seconds)
 
     def _load(self, url: str, *, paired: bool = True) -> dict:
         # One more request first (after the availability check), so workers have warmed up.
@@ -48,7 +65,7 @@ class Probes:
             anchor = self._saturate(self.server.base + MINIMAL_PATH, max(1.0, self.seconds / 2))
             result["paired_anchor_rps"] = anchor["rps"]
         saturation = self._saturate(url, self.seconds)
-        half = drivers.python_fixed_rate(url, rate=max(1.0, saturation["rps"] / 2), seconds=self.seconds)
+        half = self._fixed_rate(url, max(1.0, saturation["rps"] / 2))
         result |= {"saturation": saturation, "half_load": half}
         if saturation["requests"]:
             result["response_kib"] = round(saturation["bytes"] / saturation["requests"] / 1024, 1)
@@ -103,10 +120,10 @@ class Probes:
         if status >= 400:
             return result | ({"error": f"HTTP {status}"} if status != 404 else {})
         anchor = self._saturate(self.server.base + MINIMAL_PATH, max(1.0, self.seconds / 2))
-        saturation = drivers.python_saturate(urls, seconds=self.seconds)
+        saturation = self._saturate_spread(urls, self.seconds)
         # The half-load run starts further along the spread, so it does not replay the URLs just filled.
         rest = urls[saturation["requests"] % len(urls) :] + urls[: saturation["requests"] % len(urls)]
-        half = drivers.python_fixed_rate(rest, rate=max(1.0, saturation["rps"] / 2), seconds=self.seconds)
+        half = self._fixed_rate(rest, max(1.0, saturation["rps"] / 2))
         result |= {"paired_anchor_rps": anchor["rps"], "saturation": saturation, "half_load": half}
         if saturation["errors"] + half["errors"]:
             result["error"] = f"{saturation['errors'] + half['errors']:,} responses were errors"

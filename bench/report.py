@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from bench.probes import SLOW_REQUEST_SECONDS
-from bench.verdicts import figure
+from bench.verdicts import dropped_share, figure
 from bench.workloads import ANCHORS, WORKLOADS, Workload
 
 
@@ -99,6 +99,8 @@ def _workload_row(workload: Workload, size: str, result: dict, checks: list[dict
         ratio += f" ({_fmt(result['paired_anchor_rps'])} req/s just before)"
     if half.get("cache_hit_rate") is not None:
         latency += f" (cache hits {half['cache_hit_rate']:.0%})"
+    if half.get("dropped"):
+        latency += f"; {dropped_share(result):.1%} of due requests dropped (every connection busy)"
     return (
         f"| {name} | {_short(size)} | {_figure_text(result)} | {ratio} | {latency} | {'; '.join(verdicts)} |"
     )

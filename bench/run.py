@@ -45,6 +45,7 @@ class Options:
     port: int
     workers: int
     wrk: str | None
+    k6: str | None
     database_url: str
     deadline: float
 
@@ -129,6 +130,7 @@ def run(*, sizes: list[int], seconds: float, seed: int, port: int, workers: int,
         port=port,
         workers=workers,
         wrk=drivers.find_wrk(),
+        k6=drivers.find_k6(),
         database_url=database_url,
         deadline=started + budget,
     )
@@ -149,6 +151,15 @@ def run(*, sizes: list[int], seconds: float, seed: int, port: int, workers: int,
     return results
 
 
+def _driver_name(options: Options) -> str:
+    saturation = "wrk" if options.wrk else ("k6" if options.k6 else "asyncio")
+    spread = "k6" if options.k6 else "asyncio"
+    return (
+        f"{saturation} (saturation), {spread} (a spread of URLs at saturation), "
+        f"{spread} fixed arrival rate (latency)"
+    )
+
+
 def _meta(options: Options) -> dict:
     cores = os.cpu_count() or 1
     load_start = os.getloadavg()
@@ -159,9 +170,7 @@ def _meta(options: Options) -> dict:
         "host": platform.node(),
         "cores": cores,
         "python": platform.python_version(),
-        "driver": "wrk (saturation) + asyncio fixed rate (latency)"
-        if options.wrk
-        else "asyncio (saturation and fixed rate)",
+        "driver": _driver_name(options),
         "workers": options.workers,
         "seconds": options.seconds,
         "seed": options.seed,
@@ -189,6 +198,7 @@ def _run_size(size: int, options: Options, *, with_load_test: bool) -> tuple[dic
             server=server,
             seconds=options.seconds,
             wrk=options.wrk,
+            k6=options.k6,
             database_url=options.database_url,
             export_port=options.port + 1,
         )
