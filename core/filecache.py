@@ -60,20 +60,36 @@ class CountingFileBasedCache(SharedFileBasedCache):
         with self._counting():
             return super().add(key, value, timeout, version)
 
+    def get(self, key, default=None, version=None):
+        # incr rewrites a counter's file in place: read it only between two increments.
+        with self._counting():
+            return super().get(key, default, version)
+
     def incr(self, key, delta=1, version=None):
+        """Add `delta` to a counter, keeping its expiry.
+
+        The file is rewritten in place under the lock, not written anew and renamed as `set`
+        does: a temporary file and a rename were three quarters of the time an API request
+        spent counting itself against its quotas. Every read of this cache takes the lock too.
+        """
+        path = self._key_to_file(key, version)
         with self._counting():
             try:
-                with open(self._key_to_file(key, version), "rb") as file:
-                    # Our own cache files, as Django's FileBasedCache reads them.
-                    expiry = pickle.load(file)  # noqa: S301
-                    value = pickle.loads(zlib.decompress(file.read()))  # noqa: S301
+                file = open(path, "r+b")  # noqa: SIM115 (closed below, before any delete)
             except FileNotFoundError:
                 raise ValueError(f"Key '{key}' not found.") from None
-            now = time.time()
-            if expiry is not None and expiry < now:
-                self.delete(key, version)
+            with file:
+                # Our own cache files, as Django's FileBasedCache writes them: expiry, then value.
+                expiry = pickle.load(file)  # noqa: S301
+                value = pickle.loads(zlib.decompress(file.read()))  # noqa: S301
+                expired = expiry is not None and expiry < time.time()
+                if not expired:
+                    value += delta
+                    file.seek(0)
+                    file.write(pickle.dumps(expiry, self.pickle_protocol))
+                    file.write(zlib.compress(pickle.dumps(value, self.pickle_protocol)))
+                    file.truncate()
+            if expired:
+                self._delete(path)
                 raise ValueError(f"Key '{key}' not found.")
-            value += delta
-            # A positive timeout: 0 would mean "already expired" to Django.
-            self.set(key, value, None if expiry is None else max(expiry - now, 0.001), version)
             return value

@@ -1,11 +1,14 @@
 """The file cache shared by a machine's workers without Redis: culled on a timer, bounded all the same."""
 
 import os
+import pickle
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from core import filecache
-from core.filecache import SharedFileBasedCache
+from core.filecache import CountingFileBasedCache, SharedFileBasedCache
 
 
 def _cache(tmp_path, **options) -> SharedFileBasedCache:
@@ -57,3 +60,33 @@ def test_both_file_caches_cull_on_the_timer(tmp_path, monkeypatch, backend):
     cache.set("last", 0)
     # CULL_FREQUENCY=1 empties the folder before the store.
     assert _files(tmp_path) == 1
+
+
+def test_counters_are_rewritten_in_place_and_keep_every_increment_and_their_expiry(tmp_path):
+    cache = CountingFileBasedCache(str(tmp_path), {"TIMEOUT": None})
+    assert cache.add("hits", 0, timeout=3600)
+    path = cache._key_to_file("hits")
+    inode = os.stat(path).st_ino
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counts = list(pool.map(lambda _: cache.incr("hits"), range(200)))
+
+    assert sorted(counts) == list(range(1, 201))  # no increment lost or seen twice
+    assert cache.get("hits") == 200
+    assert os.stat(path).st_ino == inode  # the same file: no temporary file renamed over it
+    with open(path, "rb") as file:
+        expiry = pickle.load(file)  # noqa: S301 (the test's own cache file)
+    assert 3500 < expiry - time.time() <= 3600  # the window's hour, not the default timeout
+
+
+def test_an_expired_counter_is_deleted_and_not_incremented(tmp_path, monkeypatch):
+    cache = CountingFileBasedCache(str(tmp_path), {"TIMEOUT": None})
+    cache.add("hits", 5, timeout=60)
+    later = time.time() + 61
+    monkeypatch.setattr(filecache.time, "time", lambda: later)
+
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("hits")
+    assert not os.path.exists(cache._key_to_file("hits"))
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("never-added")
