@@ -47,16 +47,38 @@ class CountingFileBasedCache(SharedFileBasedCache):
 
     @contextmanager
     def _counting(self):
-        self._createdir()
+        path = os.path.join(self._dir, "counters.lock")
+        try:
+            lock_file = open(path, "ab")  # noqa: SIM115 (closed below)
+        except FileNotFoundError:  # the first count: the folder is made once, not on every count
+            self._createdir()
+            lock_file = open(path, "ab")  # noqa: SIM115
         # flock: separate opens conflict even within one process, so threads are serialised too.
-        with open(os.path.join(self._dir, "counters.lock"), "ab") as lock_file:
+        with lock_file:
             locks.lock(lock_file, locks.LOCK_EX)
             try:
                 yield
             finally:
                 locks.unlock(lock_file)
 
+    def _is_live(self, key, version) -> bool:
+        """Whether the counter exists and has not expired, read without the lock.
+
+        Safe unlocked: `set` replaces a file by renaming a whole one over it, and `incr` rewrites
+        the expiry with the same bytes. Nothing is deleted here, unlike Django's `has_key`, so an
+        expired counter cannot take a new one with it.
+        """
+        try:
+            with open(self._key_to_file(key, version), "rb") as file:
+                expiry = pickle.load(file)  # noqa: S301 (our own cache file)
+        except (FileNotFoundError, EOFError, pickle.UnpicklingError):
+            return False
+        return expiry is None or expiry >= time.time()
+
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        # Every request but a window's first finds its counter there: that answer needs no lock.
+        if self._is_live(key, version):
+            return False
         with self._counting():
             return super().add(key, value, timeout, version)
 
@@ -82,13 +104,15 @@ class CountingFileBasedCache(SharedFileBasedCache):
                 # Our own cache files, as Django's FileBasedCache writes them: expiry, then value.
                 expiry = pickle.load(file)  # noqa: S301
                 value = pickle.loads(zlib.decompress(file.read()))  # noqa: S301
+                size = file.tell()
                 expired = expiry is not None and expiry < time.time()
                 if not expired:
                     value += delta
                     file.seek(0)
                     file.write(pickle.dumps(expiry, self.pickle_protocol))
                     file.write(zlib.compress(pickle.dumps(value, self.pickle_protocol)))
-                    file.truncate()
+                    if file.tell() < size:  # rarely: a truncate is a metadata write
+                        file.truncate()
             if expired:
                 self._delete(path)
                 raise ValueError(f"Key '{key}' not found.")

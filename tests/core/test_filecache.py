@@ -90,3 +90,15 @@ def test_an_expired_counter_is_deleted_and_not_incremented(tmp_path, monkeypatch
     assert not os.path.exists(cache._key_to_file("hits"))
     with pytest.raises(ValueError, match="not found"):
         cache.incr("never-added")
+
+
+def test_add_creates_a_counter_once_per_window(tmp_path, monkeypatch):
+    cache = CountingFileBasedCache(str(tmp_path / "not-yet-made"), {"TIMEOUT": None})
+    assert cache.add("hits", 1, timeout=60)  # the folder is made on the first count
+    assert not cache.add("hits", 1, timeout=60)  # there and live: left alone
+    assert cache.incr("hits") == 2
+
+    later = time.time() + 61
+    monkeypatch.setattr(filecache.time, "time", lambda: later)
+    assert cache.add("hits", 1, timeout=60)  # the window is over: a new counter starts at 1
+    assert cache.incr("hits") == 2
