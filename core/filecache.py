@@ -102,8 +102,12 @@ class CountingFileBasedCache(SharedFileBasedCache):
                 raise ValueError(f"Key '{key}' not found.") from None
             with file:
                 # Our own cache files, as Django's FileBasedCache writes them: expiry, then value.
-                expiry = pickle.load(file)  # noqa: S301
-                value = pickle.loads(zlib.decompress(file.read()))  # noqa: S301
+                try:
+                    expiry = pickle.load(file)  # noqa: S301
+                    value = pickle.loads(zlib.decompress(file.read()))  # noqa: S301
+                except (EOFError, pickle.UnpicklingError, zlib.error):
+                    # A worker killed halfway through a rewrite: the window starts afresh.
+                    expiry, value = 0.0, 0
                 size = file.tell()
                 expired = expiry is not None and expiry < time.time()
                 if not expired:
